@@ -1,0 +1,243 @@
+"""App wiring: config -> outbox, display, drivers, MQTT link -> one event loop.
+
+Start-up is ordered and shutdown runs in reverse in a ``finally``. Readers,
+buttons and paho's network thread only put events on one queue; the session
+consumes it on a single thread, so the session logic needs no locks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from display.output import ScreenOutput, open_device
+from drivers import factory
+from kiosk import events as e
+from kiosk.config import Config
+from kiosk.outbox import Outbox
+from kiosk.session import Ports, Session
+from mqtt import messages, topics
+from mqtt.client import Incoming, MqttLink, TlsOptions, Will
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.1
+MAX_BATCH = 500
+
+
+@dataclass
+class Devices:
+    """Drivers the app runs; tests and the demo pass simulated ones in."""
+
+    reader: object | None = None
+    qr: object | None = None
+    buttons: object | None = None
+    feedback: object | None = None
+    screen: ScreenOutput | None = None
+
+
+def open_devices(cfg: Config) -> Devices:
+    buttons, feedback = factory.open_gpio(cfg["gpio"])
+    d = cfg["display"]
+    screen = ScreenOutput(open_device(d["driver"], d["width"], d["height"]))
+    return Devices(factory.open_reader(cfg["reader"]), factory.open_qr(cfg["qr"]), buttons,
+                   feedback, screen)
+
+
+def clock_synced() -> bool:
+    """systemd-timesyncd leaves this file once the clock was set from the network."""
+    return os.path.exists("/run/systemd/timesync/synchronized")
+
+
+class KioskApp:
+    def __init__(self, cfg: Config, devices: Devices | None = None) -> None:
+        self.cfg = cfg
+        self.devices = devices or open_devices(cfg)
+        self.events: queue.Queue = queue.Queue()
+        self.outbox = Outbox(cfg["outbox"]["path"], cfg["outbox"]["max_ops"])
+        self.link = self._make_link()
+        screen = self.devices.screen
+        feedback = self.devices.feedback
+        self.session = Session(cfg, self.outbox, Ports(
+            publish=self.link.publish,
+            show=screen.show if screen else (lambda view: None),
+            signal=feedback.signal if feedback else (lambda p: None),
+            online=self.link.connected.is_set,
+            clock_synced=clock_synced))
+        self.ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.control = self._sim_control()
+
+    def _sim_control(self):
+        """A control socket for simulated drivers run as a daemon (tests, demo)."""
+        r = self.cfg["reader"]
+        if r["driver"] != "sim" or not r["path"]:
+            return None
+        from drivers.sim_control import SimControl
+
+        d = self.devices
+        return SimControl(r["path"], d.reader, d.qr, d.buttons)
+
+    # -- MQTT -------------------------------------------------------------------------
+    def _make_link(self) -> MqttLink:
+        k, b = self.cfg["kiosk"], self.cfg["broker"]
+        tls = TlsOptions(b["ca_file"], b["cert_file"], b["key_file"]) if b["tls"] else None
+        will = Will(topics.status(k["store"], k["id"]),
+                    messages.encode("status", {"v": 1, "state": "offline"}))
+        link = MqttLink(host=b["host"], port=b["port"], client_id=f"kiosk-{k['store']}-{k['id']}",
+                        username=b["username"], password=b["password"], tls=tls,
+                        keepalive=b["keepalive"], will=will, reconnect_min=b["reconnect_min"],
+                        reconnect_max=b["reconnect_max"], on_message=self._on_message,
+                        on_connect=lambda present: self.events.put(e.LinkUp(present)),
+                        on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
+        for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
+                      topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM):
+            link.subscribe(topic, 1)
+        return link
+
+    def _on_message(self, msg: Incoming) -> None:
+        """paho's thread: validate and turn into an event; bad input is logged, never raised."""
+        try:
+            event = self._classify(msg)
+        except messages.BadMessage as exc:
+            log.warning("bad message on %s: %s", msg.topic, exc)
+            return
+        if event is not None:
+            self.events.put(event)
+
+    def _classify(self, msg: Incoming):
+        k = self.cfg["kiosk"]
+        if msg.topic == topics.basket(k["store"], k["lane"]):
+            if not msg.payload:
+                return None  # retained basket cleared
+            return e.BasketUpdate(messages.decode("basket", msg.payload))
+        if msg.topic == topics.acks(k["store"], k["id"]):
+            return e.AckReceived(messages.decode("ack", msg.payload))
+        if msg.topic == topics.lookup_reply(k["store"], k["id"]):
+            body = messages.decode("lookup_reply", msg.payload)
+            correlation = (msg.correlation or b"").decode("ascii", "replace")
+            return e.LookupAnswered(correlation, body)
+        if msg.topic == topics.PROGRAM:
+            return self._program_event(msg.payload)
+        log.debug("ignoring message on %s", msg.topic)
+        return None
+
+    def _program_event(self, payload: bytes):
+        log.debug("program message (%d bytes) ignored: no program verification configured",
+                  len(payload))
+        return None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Run the loop on a thread (tests, demo); ``run`` is the daemon's blocking form."""
+        self._thread = threading.Thread(target=self.run, name="kiosk-session", daemon=True)
+        self._thread.start()
+        self.ready.wait(10)
+
+    def stop(self) -> None:
+        self.events.put(e.Stop())
+        if self._thread:
+            self._thread.join(15)
+
+    def run(self) -> None:
+        d = self.devices
+        started = []
+        try:
+            for dev in (d.reader, d.qr, d.buttons):
+                if dev is not None:
+                    dev.start(self.events.put)
+                    started.append(dev)
+            if self.control is not None:
+                self.control.start()
+                started.append(self.control)
+            self.link.start()
+            self.session.refresh()
+            self.ready.set()
+            log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
+            self._loop()
+        finally:
+            for dev in reversed(started):
+                _quietly(dev.stop)
+            final = messages.encode("status", self.session.status_message("offline"))
+            k = self.cfg["kiosk"]
+            self.link.stop(final=(topics.status(k["store"], k["id"]), final, True))
+            if d.feedback is not None:
+                _quietly(d.feedback.close)
+            self.outbox.close()
+            log.info("kiosk stopped")
+
+    def _loop(self) -> None:
+        watchdog = _watchdog()
+        next_tick = time.monotonic()
+        while True:
+            timeout = max(0.0, next_tick - time.monotonic())
+            batch = self._take_batch(timeout)
+            now = time.monotonic()
+            if now >= next_tick:
+                batch.append(e.Tick(now))
+                next_tick = now + TICK_S
+            for event in batch:
+                if isinstance(event, e.Stop):
+                    self._drain(batch[batch.index(event) + 1:])
+                    return
+                self._handle(event)
+            self.session.after_batch(time.monotonic())
+            if watchdog is not None:
+                watchdog.ping()
+
+    def _take_batch(self, timeout: float) -> list:
+        try:
+            batch = [self.events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle(self, event: object) -> None:
+        # One bad event must not stop the kiosk.
+        try:
+            self.session.handle(event)
+        except Exception:  # noqa: BLE001
+            log.exception("event %s failed", type(event).__name__)
+
+    def _drain(self, rest: list) -> None:
+        """On stop: finish what is already queued (acks, a paid basket) before closing."""
+        for event in rest:
+            if not isinstance(event, e.Stop | e.Tick):
+                self._handle(event)
+        self.session.after_batch(time.monotonic())
+
+
+def _watchdog():
+    try:
+        from kiosk.watchdog import Watchdog
+    except ImportError:
+        return None
+    return Watchdog.from_env()
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        log.exception("shutdown step %s failed", getattr(fn, "__qualname__", fn))
+
+
+def run_daemon(cfg: Config) -> int:
+    """The service's main: run until SIGTERM/SIGINT, then drain and close."""
+    app = KioskApp(cfg)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.events.put(e.Stop()))
+    log.info("config %s: %s", cfg.path, json.dumps(cfg.redacted()))
+    app.run()
+    return 0

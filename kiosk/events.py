@@ -1,0 +1,46 @@
+"""Events the session consumes besides the drivers' ones (see drivers.base)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BasketUpdate:
+    msg: dict  # validated basket message
+
+
+@dataclass(frozen=True)
+class AckReceived:
+    msg: dict  # validated ack message
+
+
+@dataclass(frozen=True)
+class LookupAnswered:
+    correlation: str
+    msg: dict  # validated lookup_reply
+
+
+@dataclass(frozen=True)
+class ProgramReceived:
+    program: object  # a verified ledger.program.Program
+
+
+@dataclass(frozen=True)
+class LinkUp:
+    session_present: bool
+
+
+@dataclass(frozen=True)
+class LinkDown:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    now: float
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Finish the current step, save state and leave the loop."""

@@ -1,0 +1,79 @@
+"""A private Mosquitto broker: free port, own data dir; stop/start cuts the network.
+
+Used by `make demo`, `kiosk sim` and the tests, so none of them touches a broker
+the machine may already run on 1883.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mosquitto_binary() -> str:
+    for path in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
+        if path and Path(path).exists():
+            return path
+    raise RuntimeError("mosquitto not installed: run `make test` (scripts/bootstrap.sh installs it)")
+
+
+class Mosquitto:
+    """One broker process; ``stop()`` and ``start()`` keep the port and the persistence file."""
+
+    def __init__(self, workdir: Path, port: int | None = None, extra_conf: str = "") -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.conf = self.workdir / "mosquitto.conf"
+        self.log = self.workdir / "mosquitto.log"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            "max_queued_messages 100000\n"
+            f"{extra_conf}\n"
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        if self.proc and self.proc.poll() is None:
+            return
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)],
+                                     stdout=logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not listen on {self.port}")
+
+    def stop(self) -> None:
+        """Stop the broker (SIGTERM, it saves persistence): the network is cut."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()

@@ -1,0 +1,90 @@
+"""A kiosk with simulated hardware, in this process: for the demo, `kiosk sim`, tests, benchmarks.
+
+The drivers are the real simulated twins (drivers.sim), gpiozero's MockFactory
+pins and a luma device (dummy by default), so everything above the hardware is
+the production code path.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from display import views as v
+from display.output import ScreenOutput, open_device
+from display.text import describe
+from drivers import factory
+from drivers.sim import SimQr, SimReader
+from kiosk.app import Devices, KioskApp
+from kiosk.config import Config, validate
+
+
+def sim_config(broker_port: int, workdir: str | Path | None = None, store: str = "store-1",
+               lane: str = "lane-1", kiosk_id: str = "kiosk-1", **sections) -> Config:
+    """A valid config for a simulated kiosk on a local broker; ``sections`` override keys."""
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="kiosk-"))
+    data = {"kiosk": {"store": store, "lane": lane, "id": kiosk_id},
+            "broker": {"host": "127.0.0.1", "port": broker_port, "reconnect_min": 0.1,
+                       "reconnect_max": 2.0},
+            "outbox": {"path": str(workdir / "outbox.db"), "retry_seconds": 3.0},
+            "reader": {"driver": "sim"}, "qr": {"driver": "sim"},
+            "display": {"driver": "dummy"}, "gpio": {"driver": "mock"}}
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    return validate(data, "<sim>")
+
+
+class SimulatedKiosk:
+    """Start, drive (tap, scan, press) and inspect one kiosk."""
+
+    def __init__(self, cfg: Config, display_driver: str | None = None) -> None:
+        self.cfg = cfg
+        self.reader = SimReader()
+        self.qr = SimQr()
+        self.buttons, self.feedback = factory.open_gpio(cfg["gpio"])
+        d = cfg["display"]
+        device = open_device(display_driver or d["driver"], d["width"], d["height"])
+        self.frames = 0
+        self._frame_lock = threading.Condition()
+        self.screen = ScreenOutput(device, on_frame=self._on_frame)
+        self.app = KioskApp(cfg, Devices(self.reader, self.qr, self.buttons, self.feedback,
+                                         self.screen))
+
+    def _on_frame(self, view: v.View) -> None:
+        with self._frame_lock:
+            self.frames += 1
+            self._frame_lock.notify_all()
+
+    def start(self) -> SimulatedKiosk:
+        self.app.start()
+        return self
+
+    def stop(self) -> None:
+        self.app.stop()
+
+    # -- driving ----------------------------------------------------------------------
+    def tap(self, value: str, kind: str = "uid", verified: bool = False) -> None:
+        self.reader.tap(value, kind, verified)
+
+    def scan(self, text: str) -> None:
+        self.qr.scan(text)
+
+    def press(self, button: str) -> None:
+        self.buttons.press(button)
+
+    # -- looking ----------------------------------------------------------------------
+    @property
+    def online(self) -> bool:
+        return self.app.link.connected.is_set()
+
+    def screen_text(self) -> str:
+        view = self.screen.last_view
+        return "\n".join(describe(view)) if view is not None else ""
+
+    def frame(self):
+        """The last frame the display device got, as a PIL image (dummy device)."""
+        return getattr(self.screen.device, "image", None)
+
+    def outbox_depth(self) -> int:
+        return self.app.outbox.depth()

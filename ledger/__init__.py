@@ -1,0 +1,1 @@
+"""The authoritative points ledger: members, cards, journal, program, idempotent apply."""

@@ -1,0 +1,1 @@
+"""Subcommands of `ledger`, one module each."""

@@ -1,0 +1,59 @@
+"""Every topic name of contract v1, in one place."""
+
+from __future__ import annotations
+
+import re
+
+ROOT = "loyalty/v1"
+ID = r"[a-z0-9-]{1,32}"
+ID_RE = re.compile(rf"^{ID}$")
+LEDGER_SHARE_GROUP = "ledger"
+
+
+def basket(store: str, lane: str) -> str:
+    return f"{ROOT}/stores/{store}/lanes/{lane}/basket"
+
+
+def member(store: str, lane: str) -> str:
+    return f"{ROOT}/stores/{store}/lanes/{lane}/member"
+
+
+def redemption(store: str, lane: str) -> str:
+    return f"{ROOT}/stores/{store}/lanes/{lane}/redemption"
+
+
+def ops(store: str, kiosk: str) -> str:
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/ops"
+
+
+def acks(store: str, kiosk: str) -> str:
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/acks"
+
+
+def lookup_reply(store: str, kiosk: str) -> str:
+    """Where the ledger answers this kiosk's lookups (the MQTT 5 response topic)."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/lookup-reply"
+
+
+def status(store: str, kiosk: str) -> str:
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/status"
+
+
+LOOKUP = f"{ROOT}/ledger/lookup"
+PROGRAM = f"{ROOT}/program"
+ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
+ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"
+
+
+def shared(topic: str, group: str = LEDGER_SHARE_GROUP) -> str:
+    """A shared subscription so several ledger workers split the messages."""
+    return f"$share/{group}/{topic}"
+
+
+_KIOSK_TOPIC = re.compile(rf"^{ROOT}/stores/({ID})/kiosks/({ID})/([a-z-]+)$")
+
+
+def parse_kiosk_topic(topic: str) -> tuple[str, str, str] | None:
+    """``(store, kiosk, leaf)`` of a per-kiosk topic, or None when it is not one."""
+    m = _KIOSK_TOPIC.match(topic)
+    return (m.group(1), m.group(2), m.group(3)) if m else None

@@ -1,0 +1,102 @@
+"""kill -9 of a running `kiosk run` right after it logged "points added": after a restart the
+op is replayed and the ledger applies it exactly once; the retained 'paid' basket the restarted
+kiosk sees again makes no second op."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from drivers.sim_control import send
+from kiosk.scenario import LedgerProcess, wait_for
+from mqtt import messages, topics
+from mqtt.client import MqttLink
+
+CARD = "04A1B2C3D4E5F6"
+
+
+def kiosk_conf(tmp_path, port):
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text(f"""
+[kiosk]
+store = "store-1"
+lane = "lane-1"
+id = "kiosk-1"
+[broker]
+host = "127.0.0.1"
+port = {port}
+reconnect_min = 0.1
+reconnect_max = 1.0
+[outbox]
+path = "{tmp_path}/outbox.db"
+retry_seconds = 2.0
+[reader]
+driver = "sim"
+path = "{tmp_path}/control.sock"
+""")
+    return conf
+
+
+def start_kiosk(conf, log):
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(conf)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    return proc
+
+
+def log_has(path, text):
+    return text in path.read_text(errors="replace")
+
+
+@pytest.fixture
+def ledger(broker, tmp_path):
+    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+    led.cli("members", "add", "--name", "Ada", "--card", CARD, "--balance", "10")
+    yield led
+    led.stop()
+
+
+def basket(seq, status):
+    return messages.encode("basket", {"v": 1, "basket_id": "b-42", "seq": seq, "status": status,
+                                      "currency": "EUR", "total_minor": 2000})
+
+
+def test_kill_9_after_points_added_applies_once(broker, ledger, tmp_path):
+    conf = kiosk_conf(tmp_path, broker.port)
+    log = tmp_path / "kiosk.log"
+    pos = MqttLink(host=broker.host, port=broker.port, client_id="pos")
+    pos.start()
+    assert pos.wait_connected(10)
+    # The ledger is down while the sale happens, so the op is only on the kiosk's disk.
+    kiosk = start_kiosk(conf, open(log, "ab"))
+    try:
+        assert wait_for(lambda: log_has(log, "connected to"), 20)
+        pos.publish(topics.basket("store-1", "lane-1"), basket(1, "open"), retain=True)
+        time.sleep(0.3)
+        send(str(tmp_path / "control.sock"), f"tap {CARD}")
+        assert wait_for(lambda: log_has(log, "lookup") or True, 1)
+        time.sleep(0.5)
+        pos.publish(topics.basket("store-1", "lane-1"), basket(2, "paid"), retain=True)
+        assert wait_for(lambda: log_has(log, "points added: basket b-42"), 20), log.read_text()
+        kiosk.send_signal(signal.SIGKILL)
+        kiosk.wait(10)
+
+        ledger.start()
+        kiosk = start_kiosk(conf, open(log, "ab"))
+        assert wait_for(lambda: ledger.balance(CARD) == 30, 30), ledger.balance(CARD)
+        # Restarted kiosk saw the retained paid basket again: still exactly one op applied.
+        time.sleep(3)
+        assert ledger.balance(CARD) == 30
+        history = json.loads(ledger.cli("history", CARD, "--json"))
+        entries = history if isinstance(history, list) else history.get("entries", [])
+        earns = [e for e in entries if e.get("kind") == "earn"]
+        assert len(earns) == 1, entries
+        out = subprocess.run([sys.executable, "-m", "kiosk.cli", "queue", "count", "--config",
+                              str(conf)], capture_output=True, text=True)
+        assert out.stdout.startswith("0 queued"), out.stdout
+    finally:
+        kiosk.terminate()
+        kiosk.wait(10)
+        pos.stop()
