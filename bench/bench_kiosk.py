@@ -80,7 +80,7 @@ def tap_latencies(world: World, clock: FrameClock, fresh_card: bool) -> tuple[li
 def latency_section(workdir: Path) -> list[str]:
     world = World(workdir)
     try:
-        world.broker.start()
+        world.start_brokers()
         world.ledger.cli("members", "add", "--name", "Ada", "--card", CARD, "--balance", "100")
         world.ledger.start()
         from kiosk.simulated import SimulatedKiosk

@@ -61,6 +61,7 @@ class KioskApp:
         self.devices = devices or open_devices(cfg)
         self.events: queue.Queue = queue.Queue()
         self.outbox = Outbox(cfg["outbox"]["path"], cfg["outbox"]["max_ops"])
+        self.uplink_up = True  # no bridge state seen: the ledger is as reachable as our broker
         self.link = self._make_link()
         screen = self.devices.screen
         feedback = self.devices.feedback
@@ -68,7 +69,7 @@ class KioskApp:
             publish=self.link.publish,
             show=screen.show if screen else (lambda view: None),
             signal=feedback.signal if feedback else (lambda p: None),
-            online=self.link.connected.is_set,
+            online=self.online,
             clock_synced=clock_synced))
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,6 +85,10 @@ class KioskApp:
         d = self.devices
         return SimControl(r["path"], d.reader, d.qr, d.buttons)
 
+    def online(self) -> bool:
+        """The ledger is reachable: our broker is, and its bridge to the ledger (if any) too."""
+        return self.link.connected.is_set() and self.uplink_up
+
     # -- MQTT -------------------------------------------------------------------------
     def _make_link(self) -> MqttLink:
         k, b = self.cfg["kiosk"], self.cfg["broker"]
@@ -97,7 +102,8 @@ class KioskApp:
                         on_connect=lambda present: self.events.put(e.LinkUp(present)),
                         on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
         for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
-                      topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM):
+                      topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM,
+                      topics.uplink(k["store"])):
             link.subscribe(topic, 1)
         return link
 
@@ -125,8 +131,20 @@ class KioskApp:
             return e.LookupAnswered(correlation, body)
         if msg.topic == topics.PROGRAM:
             return self._program_event(msg.payload)
+        if msg.topic == topics.uplink(k["store"]):
+            return self._uplink_event(msg.payload)
         log.debug("ignoring message on %s", msg.topic)
         return None
+
+    def _uplink_event(self, payload: bytes):
+        if payload not in (b"0", b"1"):
+            raise messages.BadMessage(f"uplink: expected 0 or 1, got {payload[:20]!r}")
+        up = payload == b"1"
+        if up == self.uplink_up:
+            return None
+        self.uplink_up = up
+        log.info("uplink to the ledger's broker %s", "up" if up else "down")
+        return e.LinkUp(True) if up else e.LinkDown("uplink to the ledger's broker is down")
 
     def _program_event(self, payload: bytes):
         log.debug("program message (%d bytes) ignored: no program verification configured",

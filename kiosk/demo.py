@@ -57,6 +57,7 @@ class Demo:
         from kiosk.possim import PosSimulator
         from kiosk.simulated import SimulatedKiosk
 
+
         w.kiosk = SimulatedKiosk(w.cfg, display_driver=display).start()
         k = w.cfg["kiosk"]
         w.pos = PosSimulator(host=w.broker.host, port=w.broker.port, store=k["store"],
@@ -100,10 +101,10 @@ class Demo:
 
     def status_line(self) -> str:
         w = self.world
-        broker = "up" if w.broker.proc else "DOWN"
+        broker = "up" if w.broker.proc else "CUT"
         ledger = "up" if w.ledger.proc else "DOWN"
         link = "online" if w.kiosk.online else "offline"
-        return (f"broker {broker} | ledger {ledger} | kiosk {link} | outbox "
+        return (f"uplink {broker} | ledger {ledger} | kiosk {link} | outbox "
                 f"{w.kiosk.outbox_depth()} | {self.last}")
 
     def stop(self) -> None:

@@ -1,7 +1,9 @@
-"""A private Mosquitto broker: free port, own data dir; stop/start cuts the network.
+"""Private Mosquitto brokers: free port, own data dir; stop/start cuts the network.
 
 Used by `make demo`, `kiosk sim` and the tests, so none of them touches a broker
-the machine may already run on 1883.
+the machine may already run on 1883. ``bridge_conf`` gives the store broker's side of
+the store-to-central bridge (see docs/operations.md): stopping the central broker is
+then a WAN cut, while the kiosk and the POS keep talking on the store broker.
 """
 
 from __future__ import annotations
@@ -17,6 +19,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# What crosses the store-to-central bridge: ops, status and lookups up, acks, lookup
+# replies and the program down. Everything per lane (basket, member, redemption) stays local.
+BRIDGE_TOPICS = (
+    "loyalty/v1/stores/{store}/kiosks/+/ops out 1",
+    "loyalty/v1/stores/{store}/kiosks/+/status out 1",
+    "loyalty/v1/ledger/lookup out 1",
+    "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
+    "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in 1",
+    "loyalty/v1/program in 1",
+)
+
+
+def bridge_conf(store: str, host: str, port: int) -> str:
+    """Mosquitto bridge section: MQTT 5 (lookups need response topic and correlation data),
+    a persistent bridge session, and the uplink state published on the store broker."""
+    lines = [f"connection central-{store}", f"address {host}:{port}",
+             "bridge_protocol_version mqttv50", "cleansession false",
+             f"remote_clientid bridge-{store}", f"local_clientid bridge-{store}-local",
+             "restart_timeout 1 5", "notifications true", "notifications_local_only true",
+             f"notification_topic loyalty/v1/stores/{store}/uplink"]
+    lines += [f"topic {t.format(store=store)}" for t in BRIDGE_TOPICS]
+    return "\n".join(lines) + "\n"
 
 
 def mosquitto_binary() -> str:

@@ -30,7 +30,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.local_broker import Mosquitto
+from kiosk.local_broker import Mosquitto, bridge_conf
+from kiosk.possim import PosSimulator, parse_item
 from kiosk.simulated import SimulatedKiosk, sim_config
 
 DEFAULT_WITHIN = 10.0
@@ -38,16 +39,6 @@ DEFAULT_WITHIN = 10.0
 
 class ScenarioFailed(AssertionError):
     """An expectation was not met or a step was malformed; the message says which line."""
-
-
-def parse_item(text: str) -> dict:
-    parts = text.split(":")
-    if len(parts) not in (3, 4):
-        raise ValueError(f"item {text!r} must be sku:qty:unit_minor[:category]")
-    item = {"sku": parts[0], "qty": int(parts[1]), "unit_minor": int(parts[2])}
-    if len(parts) == 4:
-        item["category"] = parts[3]
-    return item
 
 
 class LedgerProcess:
@@ -103,27 +94,38 @@ class LedgerProcess:
 
 
 class World:
-    """Everything a scenario runs against, in one temporary directory."""
+    """Everything a scenario runs against, in one temporary directory.
 
-    def __init__(self, workdir: Path) -> None:
+    Two brokers, as in a shop: the store broker the kiosk and the POS share, bridged to the
+    central broker the ledger uses. ``broker`` is the central one: stopping it cuts the shop's
+    uplink (the kiosk goes offline for the ledger but still sees the POS).
+    """
+
+    def __init__(self, workdir: Path, store: str = "store-1") -> None:
         self.workdir = workdir
-        self.broker = Mosquitto(workdir / "broker")
+        self.broker = Mosquitto(workdir / "central")
+        self.store_broker = Mosquitto(workdir / "store",
+                                      extra_conf=bridge_conf(store, "127.0.0.1", self.broker.port))
         self.ledger = LedgerProcess(workdir / "ledger.db", self.broker, workdir / "ledger.log")
-        self.cfg = sim_config(self.broker.port, workdir / "kiosk")
+        self.cfg = sim_config(self.store_broker.port, workdir / "kiosk", store=store)
         self.kiosk: SimulatedKiosk | None = None
-        self.pos = None
+        self.pos: PosSimulator | None = None
+
+    def start_brokers(self) -> None:
+        self.broker.start()
+        self.store_broker.start()
 
     def start(self) -> None:
-        self.broker.start()
+        self.start_brokers()
         self.ledger.cli("members")  # creates the database
         self.ledger.start()
         self.start_kiosk()
-        from kiosk.possim import PosSimulator
+        self.start_pos()
 
+    def start_pos(self) -> None:
         k = self.cfg["kiosk"]
-        self.pos = PosSimulator(host=self.broker.host, port=self.broker.port,
-                                store=k["store"], lane=k["lane"])
-        self.pos.start()
+        self.pos = PosSimulator(host=self.store_broker.host, port=self.store_broker.port,
+                                store=k["store"], lane=k["lane"]).start()
 
     def start_kiosk(self) -> None:
         self.kiosk = SimulatedKiosk(self.cfg).start()
@@ -131,7 +133,7 @@ class World:
 
     def stop(self) -> None:
         for step in (lambda: self.pos and self.pos.stop(), lambda: self.kiosk and self.kiosk.stop(),
-                     self.ledger.stop, self.broker.stop):
+                     self.ledger.stop, self.store_broker.stop, self.broker.stop):
             try:
                 step()
             except Exception:  # noqa: BLE001 - tear down as much as possible
@@ -183,16 +185,22 @@ class Runner:
         self.w.ledger.cli(*cli)
 
     def do_open(self, args: list[str]) -> None:
-        self.w.pos.open([parse_item(a) for a in args])
+        self._till(self.w.pos.open([parse_item(a) for a in args]))
 
     def do_total(self, args: list[str]) -> None:
-        self.w.pos.total()
+        self._till(self.w.pos.total())
 
     def do_pay(self, args: list[str]) -> None:
-        self.w.pos.pay()
+        self._till(self.w.pos.pay())
 
     def do_void(self, args: list[str]) -> None:
-        self.w.pos.void()
+        self._till(self.w.pos.void())
+
+    def _till(self, basket: dict) -> None:
+        """Steps run at machine speed; a cashier does not. Wait until the kiosk has the basket
+        before the next step, so a tap meant for this basket does not overtake it."""
+        if not wait_for(lambda: self.w.kiosk.has_seen(basket), 5.0):
+            self.echo(f"  (kiosk has not seen basket {basket['basket_id']} seq {basket['seq']})")
 
     def do_tap(self, args: list[str]) -> None:
         opts = dict(a.split("=", 1) for a in args[1:])

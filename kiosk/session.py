@@ -22,6 +22,7 @@ from drivers import base as d
 from kiosk import events as e
 from kiosk.outbox import Outbox, OutboxFull
 from kiosk.replay import Replayer
+from ledger import tokens
 from ledger.program import Basket, DefaultProgram, MemberState, Program
 from mqtt import messages, topics
 
@@ -67,9 +68,8 @@ class Customer:
 
 
 def token_key(token: d.Token) -> str:
-    """One key per card across kinds that carry the same UID."""
-    family = "card" if token.kind in ("uid", "sun") else token.kind
-    return f"{family}:{token.value}"
+    """The key the ledger uses for this card or code (ledger.tokens)."""
+    return tokens.token_key(token.kind, token.value)
 
 
 def short_card(token: d.Token) -> str:
@@ -90,6 +90,7 @@ class Session:
         self.pending = outbox.pending_points()  # member key -> points not yet acked
         self.offline_redeemed: dict[str, int] = {}
         self.basket: dict | None = None
+        self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
         self.customer: Customer | None = None
         self.screen_until = 0.0
         self.technician = False
@@ -151,6 +152,7 @@ class Session:
         else:
             self.customer.lookup_deadline = 0.0
         self._attach()
+        self.screen_until = 0.0  # a new tap ends any message still up
         self.show_customer()
 
     # -- buttons ----------------------------------------------------------------------
@@ -201,6 +203,7 @@ class Session:
     # -- basket -----------------------------------------------------------------------
     def on_BasketUpdate(self, ev: e.BasketUpdate) -> None:
         msg = ev.msg
+        self.last_basket_seen = (msg["basket_id"], msg["seq"])
         old = self.basket
         if old and old["basket_id"] == msg["basket_id"] and msg["seq"] <= old["seq"]:
             log.debug("stale basket %s seq %s", msg["basket_id"], msg["seq"])
@@ -408,7 +411,7 @@ class Session:
                               msg.get("balance", 0), known=True)
             self._remember(c)
         self._attach()
-        self.show_customer()
+        self.refresh()  # a confirmation still up (reward applied) stays up
 
     def _remember(self, c: Customer) -> None:
         key = token_key(c.token)
@@ -462,7 +465,7 @@ class Session:
         c = self.customer
         if c and not c.answered and c.lookup_deadline and ev.now >= c.lookup_deadline:
             c.lookup_deadline = 0.0
-            self.show_customer()  # no answer in time: show the cached or pending figure, marked
+            self.refresh()  # no answer in time: show the cached or pending figure, marked
         if self.screen_until and ev.now >= self.screen_until:
             self.screen_until = 0.0
             self.refresh()

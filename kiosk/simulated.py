@@ -76,7 +76,7 @@ class SimulatedKiosk:
     # -- looking ----------------------------------------------------------------------
     @property
     def online(self) -> bool:
-        return self.app.link.connected.is_set()
+        return self.app.online()
 
     def screen_text(self) -> str:
         view = self.screen.last_view
@@ -85,6 +85,11 @@ class SimulatedKiosk:
     def frame(self):
         """The last frame the display device got, as a PIL image (dummy device)."""
         return getattr(self.screen.device, "image", None)
+
+    def has_seen(self, basket: dict) -> bool:
+        """The kiosk has handled this basket state (or a later one of the same basket)."""
+        basket_id, seq = self.app.session.last_basket_seen
+        return basket_id == basket["basket_id"] and seq >= basket["seq"]
 
     def outbox_depth(self) -> int:
         return self.app.outbox.depth()

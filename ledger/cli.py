@@ -15,6 +15,8 @@ import sys
 COMMANDS = [
     "ledger.commands.serve",
     "ledger.commands.lookup",
+    "ledger.commands.members",
+    "ledger.commands.balance",
 ]
 
 

@@ -128,9 +128,10 @@ class MqttLink:
         if not self.connected.is_set():
             return False
         props = None
-        if response_topic is not None:
+        if response_topic is not None or correlation is not None:
             props = Properties(PacketTypes.PUBLISH)
-            props.ResponseTopic = response_topic
+            if response_topic is not None:
+                props.ResponseTopic = response_topic
             if correlation is not None:
                 props.CorrelationData = correlation
         try:

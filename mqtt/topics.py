@@ -39,6 +39,15 @@ def status(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/status"
 
 
+def uplink(store: str) -> str:
+    """The store broker's bridge to the ledger's broker: "1" up, "0" down (retained).
+
+    Mosquitto publishes it with ``notification_topic``; a kiosk on a broker with no bridge
+    never sees it and counts the ledger reachable while its own connection is up.
+    """
+    return f"{ROOT}/stores/{store}/uplink"
+
+
 LOOKUP = f"{ROOT}/ledger/lookup"
 PROGRAM = f"{ROOT}/program"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"

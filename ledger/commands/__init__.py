@@ -1,1 +1,18 @@
-"""Subcommands of `ledger`, one module each."""
+"""Subcommands of `ledger`, one module each, and the options they share."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_DB = "/var/lib/loyalty-ledger/ledger.db"
+
+
+def add_db_option(parser) -> None:
+    parser.add_argument("--db", default=os.environ.get("LEDGER_DB", DEFAULT_DB),
+                        help=f"SQLite file of the ledger (env LEDGER_DB; default {DEFAULT_DB})")
+
+
+def open_store(args):
+    from ledger.store import LedgerStore
+
+    return LedgerStore(args.db)

@@ -1,0 +1,128 @@
+"""Applying one op: resolve who, price it with the program, write the journal, remember the
+result under the op_id, all inside the caller's transaction.
+
+A repeated op_id changes nothing and gets the first result back (status ``duplicate``, or
+``rejected`` again for an op that was refused, so a kiosk whose ack was lost still learns it).
+The ledger's own pricing is the one that counts; the kiosk's ``earn`` is only its preview.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ledger.program import Basket, MemberState, Program
+from ledger.store import LedgerStore, new_member_id
+from ledger.tokens import token_key
+
+log = logging.getLogger(__name__)
+
+Origin = tuple[str, str, int]  # store, kiosk, kiosk_seq
+
+
+class Rejected(Exception):
+    """The op cannot be applied at all; the reason goes back in the ack."""
+
+
+def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
+    """Apply ``op`` (a validated op message) inside an open transaction; return the ack body."""
+    earlier = store.applied(op["op_id"])
+    if earlier is not None:
+        status = "rejected" if earlier["status"] == "rejected" else "duplicate"
+        return {**earlier, "status": status}
+    try:
+        result = _apply_new(store, program, op, origin)
+    except Rejected as exc:
+        result = {"v": 1, "op_id": op["op_id"], "status": "rejected", "reason": str(exc)[:200]}
+        log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
+    store.record_op(op["op_id"], origin, result)
+    return result
+
+
+def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
+    member_id, created = _resolve(store, program, op)
+    member = store.member(member_id)
+    state = MemberState(member_id, member.balance, member.tier)
+    earned = 0
+    if op["kind"] == "sale":
+        earned = program.quote(Basket.from_message(op), state).earn
+        if earned != op.get("earn", earned):
+            log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
+                     op.get("earn"), earned)
+    redeemed, refused = _redeem(store, program, op, member_id, member.balance, origin)
+    if earned:
+        store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
+    result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
+              "balance": store.balance(member_id), "tier": member.tier, "earned": earned,
+              "redeemed": redeemed}
+    if refused:
+        result["reason"] = ("refused: " + "; ".join(refused))[:200]
+    if created:
+        log.info("op %s enrolled new member %s", op["op_id"], member_id)
+    return result
+
+
+def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]:
+    """The member the op is for; an unknown card is enrolled when the op or program says so."""
+    token = op.get("token")
+    if token is not None:
+        if token["kind"] == "uid" and not token.get("verified") and not program.allow_unverified_uid:
+            raise Rejected("plain card UIDs are not accepted by this program")
+        member_id = store.member_of(token_key(token["kind"], token["value"]))
+        if member_id is not None:
+            return member_id, False
+    if op.get("member_id") and store.member(op["member_id"]):
+        return op["member_id"], False
+    if token is None:
+        raise Rejected(f"unknown member {op.get('member_id', '')}".strip())
+    if not (op.get("enrol") or program.unknown_token == "enrol"):
+        raise Rejected("unknown card")
+    member_id = new_member_id()
+    store.create_member(member_id)
+    store.bind_token(member_id, token["kind"], token["value"])
+    store.journal(member_id, "enrol", 0, op["op_id"], op.get("basket_id"), reason="joined")
+    return member_id, True
+
+
+def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, balance: int,
+            origin: Origin) -> tuple[int, list[str]]:
+    """Redeem what the op asks for and the balance covers; the rest is recorded as refused.
+
+    The POS has already given the discount, so a refusal is never silent: it is kept in the
+    ``refusals`` table for reports and named in the ack.
+    """
+    redeemed, refused = 0, []
+    for item in op.get("redeem", []):
+        reward = program.reward(item["reward_id"])
+        if reward is None:
+            why = f"unknown reward {item['reward_id']}"
+        elif reward.cost > balance - redeemed:
+            why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
+        else:
+            store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
+                          origin, reason=reward.reward_id)
+            redeemed += reward.cost
+            continue
+        store.record_refusal(op["op_id"], member_id, item["reward_id"], why)
+        refused.append(why)
+        log.warning("op %s: redemption refused: %s", op["op_id"], why)
+    return redeemed, refused
+
+
+def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
+    """Answer a kiosk's lookup: who holds this token, their balance and rewards."""
+    member_id = None
+    token = request.get("token")
+    if token is not None:
+        member_id = store.member_of(token_key(token["kind"], token["value"]))
+    elif request.get("member_id"):
+        member_id = request["member_id"]
+    member = store.member(member_id) if member_id else None
+    if member is None:
+        return {"v": 1, "found": False, "program_version": program.version}
+    state = MemberState(member.member_id, member.balance, member.tier)
+    rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
+                "discount_minor": r.discount_minor, "affordable": r.cost <= member.balance}
+               for r in program.rewards(state)[:50]]
+    return {"v": 1, "found": True,
+            "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
+            "balance": member.balance, "rewards": rewards, "program_version": program.version}

@@ -1,0 +1,66 @@
+"""`ledger members` lists members; `ledger members add` creates one with cards and a balance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ledger.commands import add_db_option, open_store
+
+
+def _id(text: str) -> str:
+    from mqtt.topics import ID_RE
+
+    if not ID_RE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} must match [a-z0-9-]{{1,32}}")
+    return text
+
+
+def _card(text: str) -> str:
+    if not text or len(text) > 64 or not text.isprintable() or " " in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a card number or UID")
+    return text
+
+
+def register(subs) -> None:
+    p = subs.add_parser("members", help="list members, or add one")
+    add_db_option(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=_list)
+    sub = p.add_subparsers(dest="action")
+    add = sub.add_parser("add", help="create a member")
+    add_db_option(add)
+    add.add_argument("--name", required=True, help="display name (shown on the kiosk)")
+    add.add_argument("--card", action="append", default=[], type=_card,
+                     help="card UID or number (repeatable)")
+    add.add_argument("--id", type=_id, default=None, help="member id (default: generated)")
+    add.add_argument("--balance", type=int, default=0, help="opening balance in points")
+    add.set_defaults(func=_add)
+
+
+def _list(args) -> int:
+    store = open_store(args)
+    for m in store.members():
+        if args.json:
+            print(json.dumps({"member_id": m.member_id, "name": m.name, "tier": m.tier,
+                              "balance": m.balance, "cards": store.cards(m.member_id)}))
+        else:
+            print(f"{m.member_id:<16} {m.balance:>8} pts  {m.tier:<8} {m.name}"
+                  f"  {' '.join(store.cards(m.member_id))}")
+    return 0
+
+
+def _add(args) -> int:
+    from ledger.store import LedgerError
+
+    if len(args.name) > 64 or not args.name.isprintable():
+        print("ledger: --name must be printable and at most 64 characters", file=sys.stderr)
+        return 2
+    try:
+        member_id = open_store(args).add_member(args.name, args.card, args.id, args.balance)
+    except LedgerError as exc:
+        print(f"ledger: {exc}", file=sys.stderr)
+        return 1
+    print(member_id)
+    return 0

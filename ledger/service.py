@@ -1,0 +1,164 @@
+"""`ledger serve`: ops and lookups from the broker, applied to the store, answered by MQTT.
+
+paho's network thread only validates and queues. One writer thread applies ops in batches: one
+transaction per batch (group commit, one fsync for many ops), one savepoint per op so a failing
+op undoes only itself, and the acks are published only after the commit, so an ack always
+stands for something on disk. A second thread answers lookups from its own read connection, so
+a replay burst does not hold up a customer at the counter.
+
+Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
+the load on one broker, and a repeated op_id is harmless wherever it lands.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+from ledger.apply import apply_op, lookup
+from ledger.program import DefaultProgram, Program
+from ledger.store import LedgerStore
+from mqtt import messages, topics
+from mqtt.client import Incoming, MqttLink
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class OpIn:
+    store: str
+    kiosk: str
+    op: dict
+
+
+@dataclass(frozen=True)
+class LookupIn:
+    request: dict
+    response_topic: str
+    correlation: bytes | None
+
+
+class LedgerService:
+    def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
+                 program: Program | None = None, username: str = "", password: str = "") -> None:
+        self.db_path = db_path
+        self.program = program or DefaultProgram()
+        self.ops: queue.Queue = queue.Queue()
+        self.lookups: queue.Queue = queue.Queue()
+        self.applied_total = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
+                             username=username, password=password, on_message=self._on_message,
+                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000)
+        self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
+        self.link.subscribe(topics.shared(topics.LOOKUP), 1)
+
+    # -- paho's thread: validate, queue --------------------------------------------------
+    def _on_message(self, msg: Incoming) -> None:
+        try:
+            self._classify(msg)
+        except messages.BadMessage as exc:
+            log.warning("bad message on %s: %s", msg.topic, exc)
+
+    def _classify(self, msg: Incoming) -> None:
+        if msg.topic == topics.LOOKUP:
+            request = messages.decode("lookup_request", msg.payload)
+            if not msg.response_topic or topics.parse_kiosk_topic(msg.response_topic) is None:
+                raise messages.BadMessage("lookup_request: no valid response topic to answer on")
+            self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation))
+            return
+        parts = topics.parse_kiosk_topic(msg.topic)
+        if parts is None or parts[2] != "ops":
+            raise messages.BadMessage(f"not a topic the ledger reads: {msg.topic!r}")
+        self.ops.put(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, timeout: float = 15.0) -> bool:
+        """Start the threads and connect; True once connected."""
+        for target, name in ((self._apply_loop, "ledger-apply"), (self._lookup_loop, "ledger-lookup")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self.link.start()
+        return self.link.wait_connected(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.ops.put(None)
+        self.lookups.put(None)
+        for thread in self._threads:
+            thread.join(10)
+        self.link.stop()
+
+    # -- writer thread -------------------------------------------------------------------------
+    def _apply_loop(self) -> None:
+        store = LedgerStore(self.db_path)
+        try:
+            while not self._stop.is_set():
+                batch = _take(self.ops)
+                if batch:
+                    self._apply_batch(store, batch)
+        finally:
+            store.close()
+
+    def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
+        acks = []
+        with store.transaction() as db:
+            for item in batch:
+                db.execute("SAVEPOINT op")
+                try:
+                    result = apply_op(store, self.program, item.op,
+                                      (item.store, item.kiosk, item.op["kiosk_seq"]))
+                except Exception:  # noqa: BLE001 - one bad op must not sink the batch
+                    db.execute("ROLLBACK TO op")
+                    log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
+                                  item.op["op_id"], item.store, item.kiosk)
+                    continue
+                finally:
+                    db.execute("RELEASE op")
+                acks.append((item, result))
+        self.applied_total += len(acks)
+        for item, result in acks:  # after COMMIT: an ack always stands for a durable result
+            self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
+
+    # -- lookup thread ---------------------------------------------------------------------------
+    def _lookup_loop(self) -> None:
+        store = LedgerStore(self.db_path, readonly=True)
+        try:
+            while not self._stop.is_set():
+                for item in _take(self.lookups):
+                    self._answer(store, item)
+        finally:
+            store.close()
+
+    def _answer(self, store: LedgerStore, item: LookupIn) -> None:
+        try:
+            reply = lookup(store, self.program, item.request)
+        except Exception:  # noqa: BLE001 - the kiosk falls back to its cache on no answer
+            log.exception("lookup failed")
+            return
+        self.link.publish(item.response_topic, messages.encode("lookup_reply", reply), 1,
+                          correlation=item.correlation, response_topic=None)
+
+
+def _take(q: queue.Queue, limit: int = MAX_BATCH) -> list:
+    """Block for one item, then take what else is already waiting (None means stop)."""
+    first = q.get()
+    if first is None:
+        return []
+    batch = [first]
+    while len(batch) < limit:
+        try:
+            item = q.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            q.put(None)
+            break
+        batch.append(item)
+    return batch
