@@ -50,19 +50,14 @@ class Demo:
 
     def start(self, display: str) -> None:
         w = self.world
-        w.broker.start()
+        w.start_brokers()
         w.ledger.cli("members")
         seed(w.ledger)
         w.ledger.start()
-        from kiosk.possim import PosSimulator
         from kiosk.simulated import SimulatedKiosk
 
-
         w.kiosk = SimulatedKiosk(w.cfg, display_driver=display).start()
-        k = w.cfg["kiosk"]
-        w.pos = PosSimulator(host=w.broker.host, port=w.broker.port, store=k["store"],
-                             lane=k["lane"])
-        w.pos.start()
+        w.start_pos()
 
     def key(self, ch: str) -> bool:
         """Act on one key; False to quit."""

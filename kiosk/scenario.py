@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,8 @@ from pathlib import Path
 from kiosk.local_broker import Mosquitto, bridge_conf
 from kiosk.possim import PosSimulator, parse_item
 from kiosk.simulated import SimulatedKiosk, sim_config
+from mqtt import topics
+from mqtt.client import MqttLink
 
 DEFAULT_WITHIN = 10.0
 
@@ -44,8 +47,8 @@ class ScenarioFailed(AssertionError):
 class LedgerProcess:
     """`ledger serve` as a child process; ``kill()`` is kill -9."""
 
-    def __init__(self, db: Path, broker: Mosquitto, log_path: Path) -> None:
-        self.db, self.broker, self.log_path = db, broker, log_path
+    def __init__(self, db: Path, broker: Mosquitto, log_path: Path, worker: str = "main") -> None:
+        self.db, self.broker, self.log_path, self.worker = db, broker, log_path, worker
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> str:
@@ -57,13 +60,16 @@ class LedgerProcess:
 
     def start(self, timeout: float = 20.0) -> None:
         log = open(self.log_path, "ab")
+        ready_before = self.log_path.read_bytes().count(b"ledger ready")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ledger.cli", "serve", "--db", str(self.db),
-             "--host", self.broker.host, "--port", str(self.broker.port)],
+             "--host", self.broker.host, "--port", str(self.broker.port),
+             "--worker", self.worker],
             stdout=log, stderr=subprocess.STDOUT)
+        log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if b"ledger ready" in self.log_path.read_bytes():
+            if self.log_path.read_bytes().count(b"ledger ready") > ready_before:
                 return
             if self.proc.poll() is not None:
                 break
@@ -114,6 +120,9 @@ class World:
     def start_brokers(self) -> None:
         self.broker.start()
         self.store_broker.start()
+        store = self.cfg["kiosk"]["store"]
+        if not wait_retained(self.store_broker, topics.uplink(store), b"1", 15):
+            raise ScenarioFailed("the store broker's bridge to the central broker did not come up")
 
     def start(self) -> None:
         self.start_brokers()
@@ -138,6 +147,20 @@ class World:
                 step()
             except Exception:  # noqa: BLE001 - tear down as much as possible
                 pass
+
+
+def wait_retained(broker: Mosquitto, topic: str, payload: bytes, within: float) -> bool:
+    """Wait until ``topic`` holds the retained ``payload`` on ``broker``."""
+    seen = threading.Event()
+    link = MqttLink(host=broker.host, port=broker.port, client_id=f"probe-{os.getpid()}",
+                    clean_start=True,
+                    on_message=lambda m: seen.set() if m.payload == payload else seen.clear())
+    link.subscribe(topic, 1)
+    link.start()
+    try:
+        return seen.wait(within)
+    finally:
+        link.stop()
 
 
 def wait_for(check: Callable[[], bool], within: float) -> bool:

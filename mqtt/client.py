@@ -73,6 +73,8 @@ class MqttLink:
         self.on_message, self.on_connect, self.on_disconnect = on_message, on_connect, on_disconnect
         self.subscriptions: list[tuple[str, int]] = []
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker acknowledged every subscription
+        self._pending_subs: set[int] = set()
         self._stop = threading.Event()
         self._fresh_connect = False
         self._thread: threading.Thread | None = None
@@ -88,6 +90,7 @@ class MqttLink:
         if will is not None:
             self._client.will_set(will.topic, will.payload, will.qos, will.retain)
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
 
@@ -180,14 +183,24 @@ class MqttLink:
         if reason_code.is_failure:
             log.warning("broker refused connection: %s", reason_code)
             return
-        for topic, qos in self.subscriptions:
-            client.subscribe(topic, qos)
+        self.subscribed.clear()
+        self._pending_subs = {client.subscribe(topic, qos)[1] for topic, qos in self.subscriptions}
+        if not self._pending_subs:
+            self.subscribed.set()
         self.connected.set()
         self._fresh_connect = True
         log.info("connected to %s:%s (session present: %s)", self.host, self.port,
                  flags.session_present)
         if self.on_connect:
             self._safe(self.on_connect, flags.session_present)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        failed = [str(rc) for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.warning("broker refused a subscription: %s", ", ".join(failed))
+        self._pending_subs.discard(mid)
+        if not self._pending_subs:
+            self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._mark_down(str(reason_code))
@@ -196,6 +209,7 @@ class MqttLink:
         if not self.connected.is_set():
             return
         self.connected.clear()
+        self.subscribed.clear()
         log.info("disconnected from %s:%s: %s", self.host, self.port, reason)
         if self.on_disconnect:
             self._safe(self.on_disconnect, reason)

@@ -47,7 +47,7 @@ def _serve(args) -> int:
     if not service.start():
         log.warning("broker %s:%s not reachable yet; retrying in the background", args.host,
                     args.port)
-    while not done.is_set() and not service.link.wait_connected(0.5):
+    while not done.is_set() and not service.link.subscribed.wait(0.5):
         pass
     log.info("ledger ready (db %s, worker %s)", args.db, args.worker)
     done.wait()
