@@ -28,7 +28,7 @@ MENU = [("coffee", 350, "drinks"), ("tea", 300, "drinks"), ("cake", 420, "food")
 
 HELP = ("[1-3] tap Ada/Bo/Chen  [4] tap new card  [g] QR code  [n/s/c] next/select/cancel"
         "  [h] hold (technician)\n[o] open basket  [t] total  [p] pay  [v] void  "
-        "[x] cut network  [r] restore  [k] kill ledger  [l] ledger up  [q] quit")
+        "[x] cut uplink  [r] restore  [k] kill ledger  [l] ledger up  [q] quit")
 
 
 def seed(ledger: LedgerProcess) -> None:

@@ -68,6 +68,7 @@ class Mosquitto:
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 100000\n"
+            "set_tcp_nodelay true\n"
             f"{extra_conf}\n"
         )
         self.proc: subprocess.Popen | None = None
