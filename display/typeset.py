@@ -64,9 +64,13 @@ def extents(script: str, size: int, bold: bool = False) -> tuple[int, int]:
 
 
 def line_extents(text: str, size: int, bold: bool = False) -> tuple[int, int]:
-    """(above, below) for a line: Latin always counts, so boxes of one size line up."""
-    scripts = {"latn"} | {s for s, _ in runs(text)}
-    pairs = [extents(s, size, bold) for s in scripts]
+    """(above, below) for a line: at least what its scripts (and Latin, so boxes of one size
+    line up) may reach, and at least what this text's own ink reaches."""
+    parts = runs(text)
+    pairs = [extents(s, size, bold) for s in {"latn"} | {s for s, _ in parts}]
+    for script, part in parts:
+        _, top, _, bottom = font(script, size, bold).getbbox(part, anchor="ls")
+        pairs.append((-top, bottom))
     return max(up for up, _ in pairs), max(down for _, down in pairs)
 
 
