@@ -81,7 +81,7 @@ class ScreenOutput:
     @property
     def health(self) -> str:
         """'ok', or 'error: <why>' for the status topic and the technician screen."""
-        return "ok" if not self.error else f"error: {self.error}"
+        return "ok" if not self.error else f"error: {self.error}"[:200]  # status schema limit
 
     def show(self, view: v.View) -> None:
         with self._lock:
