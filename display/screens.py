@@ -106,14 +106,13 @@ def _stack(c: Content, st: Style, size: tuple[int, int], mode: str, margin: int,
     centre = "left" if c.tone == "tech" else "center"
     # Title: in a filled header bar, except on the idle screen (a lit bar would burn in).
     pad = 0 if idle else st.pad
-    title = make_text(margin + pad, margin + pad, inner - 2 * pad, c.title,
-                      st.big if idle else st.title, bold=True, align=centre,
-                      fill=col["fg"] if idle else col["head_fg"], max_h=st.title_h)
-    top = title.y + title.h + pad
+    titles = _titles(c.title, st, margin + pad, inner - 2 * pad, centre,
+                     col["fg"] if idle else col["head_fg"], idle and height > 32)
+    top = titles[-1].y + titles[-1].h + pad
     header = None if idle else (0, 0, width, top)
     items = _body_items(c, st, inner, margin, col, centre, idle, height - margin - top - 1)
     kept = _fit(items, height - margin - top - 1)
-    texts, bars = [title], []
+    texts, bars = list(titles), []
     y = top + 1
     total = sum(h for _, h, _ in kept)
     slack = height - margin - y - total
@@ -124,6 +123,20 @@ def _stack(c: Content, st: Style, size: tuple[int, int], mode: str, margin: int,
         (bars if isinstance(element, Bar) else texts).append(element)
         y += h + gap
     return Frame(size, mode, header, col["head_bg"], texts, bars)
+
+
+def _titles(title: str, st: Style, at: int, w: int, align: str, fill, big: bool) -> list[Text]:
+    """The title in one line; a long program name on the idle screen gets two."""
+    sizes = st.big if big else st.title
+    if big and width(title, sizes[-1], True) > w and " " in title:
+        lines = wrap(title, w, st.title[0], True, 2)
+        out = [make_text(at, at, w, lines[0], st.title[:1], True, align, fill)]
+        for line in lines[1:]:
+            out.append(make_text(at, out[-1].y + out[-1].h, w, line, st.title[:1], True, align,
+                                 fill))
+        return out
+    return [make_text(at, at, w, title, sizes, bold=True, align=align, fill=fill,
+                      max_h=st.title_h)]
 
 
 def _body_items(c: Content, st: Style, inner: int, margin: int, col: dict, align: str,
