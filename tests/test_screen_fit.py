@@ -139,3 +139,37 @@ def test_the_ink_check_catches_a_box_too_small():
     text = Text(1, 1, 40, 5, "Tap your card", 11)
     assert not inside(ink_box(text, (128, 64)), text.box)
     assert overlap((0, 0, 10, 10), (9, 9, 20, 20)) and not overlap((0, 0, 10, 10), (10, 0, 20, 10))
+
+
+
+
+def _names():
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("AaBbÉéÖöß -'") + list("कखगमरनािीुूेैोौ्ं") +
+                               list("కగమరనాిీుూెేొో్ం"))
+    return st.text(alphabet, min_size=1, max_size=60).filter(lambda s: s.strip())
+
+
+def test_any_name_and_balance_fits():
+    """Random names mixing scripts (including marks in odd places) and balances up to 2**31."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(name=_names(), balance=st.integers(0, 2**31 - 1), progress=st.floats(0, 1),
+           panel=st.sampled_from(PANELS), lang=st.sampled_from(LANGUAGES))
+    def check(name, balance, progress, panel, lang):
+        w, h, mode, _ = panel
+        view = v.MemberRecognised(name, balance, name, projected_earn=balance,
+                                  next_goal=name, progress=progress)
+        frame = layout(view, (w, h), mode, lang)
+        for box in frame.boxes():
+            assert inside(box, (0, 0, w, h))
+        for a, b in itertools.combinations(frame.boxes(), 2):
+            assert not overlap(a, b)
+        for text in frame.texts:
+            ink = ink_box(text, (w, h))
+            assert ink is None or inside(ink, text.box), (text.text, ink, text.box)
+
+    check()
