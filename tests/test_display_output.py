@@ -135,8 +135,8 @@ def test_unplugged_panel_keeps_the_kiosk_running_retries_and_reports(caplog):
     assert device.levels[-1] == 200, "contrast restored: a re-powered panel forgets it"
 
 
-def test_panel_missing_at_start_is_reported_not_fatal():
-    cfg = sim_config(1883, display={"driver": "ssd1306", "i2c_port": 20})
+def test_panel_missing_at_start_is_reported_not_fatal(tmp_path):
+    cfg = sim_config(1883, tmp_path, display={"driver": "ssd1306", "i2c_port": 20})
     screen = open_screen(cfg)
     try:
         assert screen.device is None
@@ -148,8 +148,8 @@ def test_panel_missing_at_start_is_reported_not_fatal():
         screen.close()
 
 
-def test_config_picks_language_rotation_contrast_and_colour():
-    cfg = sim_config(1883, kiosk={"language": "hi"},
+def test_config_picks_language_rotation_contrast_and_colour(tmp_path):
+    cfg = sim_config(1883, tmp_path, kiosk={"language": "hi"},
                      display={"driver": "dummy", "rotate": 1, "height": 128, "colour": True,
                               "contrast": 90})
     screen = open_screen(cfg)
@@ -161,8 +161,8 @@ def test_config_picks_language_rotation_contrast_and_colour():
         screen.close()
 
 
-def test_care_thread_dims_an_idle_panel():
-    cfg = sim_config(1883, display={"dim_after_s": 0.05, "shift_every_s": 0})
+def test_care_thread_dims_an_idle_panel(tmp_path):
+    cfg = sim_config(1883, tmp_path, display={"dim_after_s": 0.05, "shift_every_s": 0})
     screen = open_screen(cfg)
     try:
         screen.show(IDLE)
