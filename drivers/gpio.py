@@ -1,24 +1,52 @@
 """Buttons, LEDs and buzzer through gpiozero; ``driver = "mock"`` uses its MockFactory.
 
 Each device gets the pin factory explicitly, so nothing global leaks between
-kiosks in one test process.
+kiosks in one test process. Pins are checked at start: two devices on one pin
+is a wiring mistake, named before anything is switched on.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from drivers.base import ButtonPressed, Emit
 
 HOLD_SECONDS = 5.0
+PIN_KEYS = ("button_next", "button_select", "button_cancel", "led_green", "led_red", "buzzer")
+# Pins a panel or the Pi's buses already use; an LED there would fight the bus.
+BUS_PINS = {2: "I2C SDA", 3: "I2C SCL", 7: "SPI CE1", 8: "SPI CE0", 9: "SPI MISO",
+            10: "SPI MOSI", 11: "SPI SCLK"}
 
-# (led, on seconds, off seconds) steps for each feedback pattern.
+# (led, on seconds, off seconds, beep) steps for each feedback pattern. The buzzer
+# patterns differ in count and length so they are told apart without looking:
+# ok one short beep, error two long low-rate beeps, reward three rising quick ones.
 PATTERNS = {
-    "ok": [("green", 0.15, 0.0)],
-    "reading": [("green", 0.03, 0.0)],
-    "error": [("red", 0.12, 0.08), ("red", 0.12, 0.0)],
-    "reward": [("green", 0.08, 0.05), ("green", 0.08, 0.05), ("green", 0.2, 0.0)],
+    "ok": [("green", 0.12, 0.0, True)],
+    "reading": [("green", 0.03, 0.0, False)],  # light only: "ok" follows a moment later
+    "error": [("red", 0.35, 0.15, True), ("red", 0.35, 0.0, True)],
+    "reward": [("green", 0.06, 0.04, True), ("green", 0.06, 0.04, True),
+               ("green", 0.25, 0.0, True)],
 }
+
+
+class PinConflict(ValueError):
+    """Two GPIO devices on one pin, or a device on a bus pin; names the keys."""
+
+
+def check_pins(section: dict) -> None:
+    """Raise PinConflict naming the [gpio] keys that share a pin or sit on a bus pin."""
+    by_pin: dict[int, list[str]] = {}
+    for key in PIN_KEYS:
+        by_pin.setdefault(section[key], []).append(key)
+    for pin, keys in sorted(by_pin.items()):
+        if len(keys) > 1:
+            raise PinConflict(f"[gpio] {' and '.join(keys)} are all on BCM pin {pin};"
+                              " each device needs its own pin")
+        if pin in BUS_PINS:
+            raise PinConflict(f"[gpio] {keys[0]} = {pin} is the {BUS_PINS[pin]} pin of the"
+                              " display bus; pick another BCM pin")
 
 
 def pin_factory(driver: str):
@@ -30,18 +58,20 @@ def pin_factory(driver: str):
 
 
 class GpioButtons:
-    """next / select / cancel buttons; a 5 s hold of any button is a 'held' press."""
+    """next / select / cancel buttons; a hold of any button (5 s) is a 'held' press."""
 
-    def __init__(self, section: dict, factory=None) -> None:
+    def __init__(self, section: dict, factory=None, hold_seconds: float = HOLD_SECONDS) -> None:
+        check_pins(section)
         self.section = section
         self.factory = factory or pin_factory(section["driver"])
+        self.hold_seconds = hold_seconds
         self._buttons = []
 
     def start(self, emit: Emit) -> None:
         from gpiozero import Button
 
         for name in ("next", "select", "cancel"):
-            button = Button(self.section[f"button_{name}"], hold_time=HOLD_SECONDS,
+            button = Button(self.section[f"button_{name}"], hold_time=self.hold_seconds,
                             pin_factory=self.factory)
             held = {"flag": False}
             button.when_held = self._on_held(emit, name, held)
@@ -77,34 +107,35 @@ class GpioButtons:
 
 
 class GpioFeedback:
-    """Green and red LED plus buzzer; patterns play on a background thread."""
+    """Green and red LED plus buzzer; ``signal`` plays a pattern on a background thread."""
 
-    def __init__(self, section: dict, factory=None) -> None:
+    def __init__(self, section: dict, factory=None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         from gpiozero import LED, Buzzer
 
+        check_pins(section)
         self.factory = factory or pin_factory(section["driver"])
         self.leds = {"green": LED(section["led_green"], pin_factory=self.factory),
                      "red": LED(section["led_red"], pin_factory=self.factory)}
         self.buzzer = Buzzer(section["buzzer"], pin_factory=self.factory)
+        self.sleep = sleep
         self._lock = threading.Lock()
 
     def signal(self, pattern: str) -> None:
-        steps = PATTERNS.get(pattern)
-        if steps is None:
-            return
-        threading.Thread(target=self._play, args=(steps,), daemon=True).start()
+        if pattern in PATTERNS:
+            threading.Thread(target=self.play, args=(pattern,), daemon=True).start()
 
-    def _play(self, steps) -> None:
-        import time
-
+    def play(self, pattern: str) -> None:
+        """Play ``pattern`` now, in this thread; patterns never interleave."""
         with self._lock:
-            for led, on, off in steps:
+            for led, on, off, beep in PATTERNS[pattern]:
                 self.leds[led].on()
-                self.buzzer.on()
-                time.sleep(on)
+                if beep:
+                    self.buzzer.on()
+                self.sleep(on)
                 self.leds[led].off()
                 self.buzzer.off()
-                time.sleep(off)
+                self.sleep(off)
 
     def close(self) -> None:
         for dev in (*self.leds.values(), self.buzzer):
