@@ -20,6 +20,7 @@ from ledger import qrcodes
 log = logging.getLogger(__name__)
 
 REPEAT_S = 2.0  # the same text again within this long of its last sighting is the same scan
+RECENT_MAX = 16  # texts remembered for that; a frame rarely holds more than one or two codes
 CLOCK_FLOOR = 1_735_689_600  # 2025-01-01: a Pi without RTC that reads less has no real time
 
 
@@ -47,7 +48,7 @@ class QrGate:
         self.reader = reader
         self.clock = clock
         self.monotonic = monotonic
-        self._last: tuple[str | bytes, float] | None = None
+        self._recent: dict[str | bytes, float] = {}  # text -> last sighting, monotonic
         if verifier.demo:
             log.warning("%s: qr.keys holds the public DEMO key: anyone can make codes", reader)
 
@@ -63,10 +64,12 @@ class QrGate:
     def check(self, data: str | bytes) -> TokenRead | ReadFailed | None:
         """The event for one sighting of ``data``; None when it repeats the last one."""
         mono = self.monotonic()
-        if self._last is not None and self._last[0] == data and mono - self._last[1] < REPEAT_S:
-            self._last = (data, mono)
+        self._recent = {t: seen for t, seen in self._recent.items() if mono - seen < REPEAT_S}
+        repeat = data in self._recent
+        if repeat or len(self._recent) < RECENT_MAX:
+            self._recent[data] = mono  # still in view: keeps it quiet until it is gone
+        if repeat:
             return None
-        self._last = (data, mono)
         try:
             code = self.verifier.verify(data, self.clock())
         except qrcodes.QrRefused as exc:
