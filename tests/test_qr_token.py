@@ -209,3 +209,12 @@ def test_gate_warns_about_the_demo_key(caplog):
     with caplog.at_level(logging.WARNING):
         QrGate.from_config({"keys": [qrcodes.DEMO_PUBLIC_KEY]}, "qr-demo")
     assert "DEMO key" in caplog.text
+
+
+def test_the_example_in_the_docs_is_a_valid_code():
+    from pathlib import Path
+
+    doc = Path(__file__).parent.parent / "docs" / "qr-codes.md"
+    example = next(w for w in doc.read_text().split() if w.startswith("lk1.m."))
+    v = Verifier([qrcodes.DEMO_PUBLIC_KEY], "loyalty")
+    assert v.verify(example, 60_000_000 * 30 + 10).member == "ada"
