@@ -30,7 +30,10 @@ class OpenCvSource:
     """V4L2 camera or video file through OpenCV; frames as BGR numpy arrays."""
 
     def __init__(self, device: str, size: tuple[int, int]) -> None:
-        import cv2  # lazily: only where a camera is configured
+        try:
+            import cv2  # lazily: only where a camera is configured
+        except ImportError:
+            raise OSError("camera: OpenCV is not installed (the 'qr' extra)") from None
 
         self.device = device
         if device.isdigit() or device.startswith("/dev/video"):
@@ -83,6 +86,7 @@ def open_source(device: str, resolution: str):
         try:
             return Picamera2Source(size)
         except ImportError:
+            log.info("picamera2 not available; using the first V4L2 camera through OpenCV")
             device = "0"
     return OpenCvSource(device, size)
 

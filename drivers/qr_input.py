@@ -82,8 +82,9 @@ class QrInput:
                 self._health(False, str(exc))
                 healthy = False
             except Exception as exc:  # a driver bug must not silently end the input
-                log.exception("%s: unexpected failure", self.name)
-                self._health(False, f"failed: {exc}")
+                if healthy is not False:
+                    log.exception("%s: unexpected failure", self.name)
+                    self._health(False, f"failed: {exc}")
                 healthy = False
                 self._stop.wait(self.retry_s)
             finally:

@@ -21,8 +21,10 @@ class SerialQrReader(QrInput):
         self._overflow = False
 
     def open(self) -> None:
-        import serial  # lazily: pyserial only where a serial scanner is configured
-
+        try:
+            import serial  # lazily: pyserial only where a serial scanner is configured
+        except ImportError:
+            raise OSError("serial scanner: pyserial is not installed (the 'qr' extra)") from None
         try:
             self._serial = serial.Serial(self.port, self.baud, timeout=0.2)
         except serial.SerialException as exc:

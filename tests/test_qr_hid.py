@@ -7,6 +7,7 @@ loaded); elsewhere that test is skipped.
 """
 
 import os
+import select
 
 import pytest
 from evdev import InputEvent, ecodes
@@ -136,13 +137,14 @@ def _uinput_reason() -> str:
 
 @pytest.mark.skipif(bool(_uinput_reason()), reason=_uinput_reason() or "-")
 def test_real_uinput_scanner_is_grabbed_and_read():
-    from evdev import UInput
+    from evdev import InputDevice, UInput
 
     keys = sorted({c for c, _ in strokes(card("ada"), "us")} | {E.KEY_LEFTSHIFT})
     with UInput({E.EV_KEY: keys}, name="test qr scanner") as ui:
         r = HidQrReader(section(driver="hid", device=ui.device.path))
         sink = Sink()
         r.start(sink)
+        console = InputDevice(ui.device.path)  # stands for the console reading the keyboard
         try:
             assert sink.next(ReaderHealth).ok
             for code, value in strokes(card("ada"), "us"):
@@ -150,5 +152,8 @@ def test_real_uinput_scanner_is_grabbed_and_read():
                 ui.syn()
             ev = sink.next()
             assert isinstance(ev, TokenRead) and ev.token.value == "ada"
+            ready, _, _ = select.select([console.fd], [], [], 0.2)
+            assert ready == []  # the grab kept every keystroke from the console
         finally:
             r.stop()
+            console.close()

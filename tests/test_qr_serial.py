@@ -3,6 +3,8 @@
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.base import ReaderHealth, ReadFailed, TokenRead
 from drivers.qr_serial import SerialQrReader
@@ -69,3 +71,13 @@ def test_feed_caps_an_endless_line():
     assert reader.feed(b"x" * 100_000) == []
     (line,) = reader.feed(b"\n")
     assert 512 < len(line) < 600
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=700), max_size=8))
+def test_any_byte_stream_splits_into_bounded_lines(chunks):
+    reader = SerialQrReader(section(driver="serial"))
+    lines = [line for c in chunks for line in reader.feed(c)]
+    assert all(0 < len(line) <= 514 and b"\r" not in line and b"\n" not in line for line in lines)
+    assert all(isinstance(reader.gate.check(line), (TokenRead, ReadFailed, type(None)))
+               for line in lines)
