@@ -62,7 +62,7 @@ class QrGate:
         return cls(verifier, reader, **kw)
 
     def check(self, data: str | bytes) -> TokenRead | ReadFailed | None:
-        """The event for one sighting of ``data``; None when it repeats the last one."""
+        """The event for one sighting of ``data``; None while it repeats a recent sighting."""
         mono = self.monotonic()
         self._recent = {t: seen for t, seen in self._recent.items() if mono - seen < REPEAT_S}
         repeat = data in self._recent
