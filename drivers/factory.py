@@ -33,7 +33,11 @@ def open_qr(section: dict):
     if driver == "sim":
         from drivers.sim import SimQr
 
-        return SimQr()
+        if not section.get("keys"):
+            return SimQr()  # raw text, as before QR keys existed
+        from drivers.qr_token import QrGate
+
+        return SimQr(gate=QrGate.from_config(section, "sim-qr"))
     return _load(_QR[driver])(section)
 
 

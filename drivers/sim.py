@@ -72,10 +72,15 @@ class SimReader:
 
 
 class SimQr:
-    """A QR scanner you show codes to: ``scan(text)``."""
+    """A QR scanner you show codes to: ``scan(text)``.
 
-    def __init__(self, name: str = "sim-qr") -> None:
+    With a ``gate`` (drivers.qr_token.QrGate) the text is verified as a real
+    scanner's is (a member token or a refusal); without one it passes raw.
+    """
+
+    def __init__(self, name: str = "sim-qr", gate=None) -> None:
         self.name = name
+        self.gate = gate
         self._emit: Emit | None = None
 
     def start(self, emit: Emit) -> None:
@@ -85,5 +90,8 @@ class SimQr:
         self._emit = None
 
     def scan(self, text: str) -> None:
-        if self._emit:
-            self._emit(TokenRead(Token("qr", text, self.name)))
+        if not self._emit:
+            return
+        event = TokenRead(Token("qr", text, self.name)) if self.gate is None else self.gate.check(text)
+        if event is not None:
+            self._emit(event)

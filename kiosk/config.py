@@ -97,7 +97,21 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "qr": {
         "driver": Field(str, "sim", choices=("sim", "camera", "hid", "serial", "none"), help="QR input."),
-        "device": Field(str, "", help="evdev path, serial port or camera index."),
+        "device": Field(str, "", help="evdev path (/dev/input/by-id/...), serial port, or camera:"
+                        " index, /dev/videoN or a video file (empty: first camera)."),
+        "program": Field(**IDF, default="loyalty", help="Program id member codes must carry."),
+        "keys": Field(list, (), example=[], help="The ledger's QR public keys, base64url"
+                      " (`ledger qr --new-key FILE` prints one); empty refuses every code."),
+        "period": Field(int, 30, min=5, max=600, help="App codes rotate every this many seconds."),
+        "grace": Field(int, 30, min=0, max=600, help="An app code stays valid this long after its period."),
+        "skew": Field(int, 15, min=0, max=600, help="Accept codes this early (clock differences), s."),
+        "cards": Field(bool, True, help="Accept printed-card (static) codes."),
+        "url_prefix": Field(str, "", help="Codes may come wrapped in this link (the app's URL)."),
+        "fps": Field((int, float), 4, min=0.2, max=30, help="Camera frames decoded per second."),
+        "resolution": Field(str, "640x480", choices=("640x480", "1280x720"), help="Camera frame size."),
+        "layout": Field(str, "us", choices=("us", "de", "fr"), help="Keyboard layout a HID scanner types in."),
+        "baud": Field(int, 9600, choices=(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200),
+                      help="Serial scanner speed."),
     },
     "display": {
         "driver": Field(str, "dummy",

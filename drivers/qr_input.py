@@ -1,0 +1,96 @@
+"""What the camera, HID and serial QR inputs share: one thread, reopen on failure, the gate.
+
+A subclass implements ``open()`` (returns when the device is ready, raises
+OSError naming the device when it is not), ``poll()`` (waits a short while
+for input, returns the texts it completed) and ``close()``. This class reports
+health to the session, retries a vanished device, and runs each text through
+the ``QrGate``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from drivers.base import Emit, ReaderHealth
+from drivers.qr_token import QrGate
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 2.0  # a missing or failed device is tried again this often
+
+
+class QrInput:
+    name = "qr"
+    retry_s = RETRY_S
+
+    def __init__(self, section: dict, name: str) -> None:
+        self.name = name
+        self.gate = QrGate.from_config(section, name)
+        self._emit: Emit | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the Reader interface ---------------------------------------------------------
+    def start(self, emit: Emit) -> None:
+        self._emit = emit
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # -- for subclasses -------------------------------------------------------------
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def poll(self) -> list[str | bytes]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def take(self, text: str | bytes) -> None:
+        """One text read from the device: verified by the gate, then to the session."""
+        event = self.gate.check(text)
+        if event is not None and self._emit is not None:
+            self._emit(event)
+
+    # -- the thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        healthy: bool | None = None
+        while not self._stop.is_set():
+            try:
+                self.open()
+            except OSError as exc:
+                if healthy is not False:
+                    self._health(False, str(exc))
+                    healthy = False
+                self._stop.wait(self.retry_s)
+                continue
+            self._health(True, "ready")
+            healthy = True
+            try:
+                while not self._stop.is_set():
+                    for text in self.poll():
+                        self.take(text)
+            except OSError as exc:
+                self._health(False, str(exc))
+                healthy = False
+            except Exception as exc:  # a driver bug must not silently end the input
+                if healthy is not False:
+                    log.exception("%s: unexpected failure", self.name)
+                    self._health(False, f"failed: {exc}")
+                healthy = False
+                self._stop.wait(self.retry_s)
+            finally:
+                self.close()
+
+    def _health(self, ok: bool, detail: str) -> None:
+        (log.info if ok else log.warning)("%s: %s", self.name, detail)
+        if self._emit is not None:
+            self._emit(ReaderHealth(self.name, ok, detail))
