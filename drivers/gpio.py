@@ -120,14 +120,17 @@ class GpioFeedback:
         self.buzzer = Buzzer(section["buzzer"], pin_factory=self.factory)
         self.sleep = sleep
         self._lock = threading.Lock()
+        self._closed = False
 
     def signal(self, pattern: str) -> None:
-        if pattern in PATTERNS:
+        if pattern in PATTERNS and not self._closed:
             threading.Thread(target=self.play, args=(pattern,), daemon=True).start()
 
     def play(self, pattern: str) -> None:
         """Play ``pattern`` now, in this thread; patterns never interleave."""
         with self._lock:
+            if self._closed:
+                return  # the kiosk is shutting down: a pattern queued before must not touch pins
             for led, on, off, beep in PATTERNS[pattern]:
                 self.leds[led].on()
                 if beep:
@@ -138,5 +141,7 @@ class GpioFeedback:
                 self.sleep(off)
 
     def close(self) -> None:
-        for dev in (*self.leds.values(), self.buzzer):
-            dev.close()
+        with self._lock:  # waits for a pattern that is playing
+            self._closed = True
+            for dev in (*self.leds.values(), self.buzzer):
+                dev.close()

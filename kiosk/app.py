@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from display.output import ScreenOutput, open_device
+from display.output import ScreenOutput, open_screen
 from drivers import factory
 from kiosk import events as e
 from kiosk.config import Config
@@ -44,8 +44,7 @@ class Devices:
 
 def open_devices(cfg: Config) -> Devices:
     buttons, feedback = factory.open_gpio(cfg["gpio"])
-    d = cfg["display"]
-    screen = ScreenOutput(open_device(d["driver"], d["width"], d["height"]))
+    screen = open_screen(cfg)  # language, OLED care, retries of a failing panel
     return Devices(factory.open_reader(cfg["reader"]), factory.open_qr(cfg["qr"]), buttons,
                    feedback, screen)
 
@@ -70,7 +69,8 @@ class KioskApp:
             show=screen.show if screen else (lambda view: None),
             signal=feedback.signal if feedback else (lambda p: None),
             online=self.online,
-            clock_synced=clock_synced))
+            clock_synced=clock_synced,
+            display_health=(lambda: screen.health) if screen else (lambda: "none")))
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None
         self.control = self._sim_control()
@@ -187,6 +187,8 @@ class KioskApp:
             self.link.stop(final=(topics.status(k["store"], k["id"]), final, True))
             if d.feedback is not None:
                 _quietly(d.feedback.close)
+            if d.screen is not None:
+                _quietly(d.screen.close)
             self.outbox.close()
             log.info("kiosk stopped")
 

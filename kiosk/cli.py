@@ -18,6 +18,7 @@ COMMANDS = [
     "kiosk.commands.queue",
     "kiosk.commands.pos_sim",
     "kiosk.commands.sim",
+    "kiosk.commands.screens",
 ]
 
 

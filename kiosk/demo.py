@@ -21,7 +21,7 @@ from pathlib import Path
 from kiosk.scenario import LedgerProcess, Runner, World
 
 CARDS = [("Ada", "04A1B2C3D4E5F6", 240), ("Bo", "04B0B0B0B0B0B0", 80),
-         ("Chen", "04C4C4C4C4C4C4", 1200)]
+         ("Chen", "04C4C4C4C4C4C4", 1200)]  # member ids are the names in lower case
 UNKNOWN_CARD = "04DEADBEEF0001"
 MENU = [("coffee", 350, "drinks"), ("tea", 300, "drinks"), ("cake", 420, "food"),
         ("sandwich", 650, "food"), ("beans-250g", 899, "retail")]
@@ -33,7 +33,8 @@ HELP = ("[1-3] tap Ada/Bo/Chen  [4] tap new card  [g] QR code  [n/s/c] next/sele
 
 def seed(ledger: LedgerProcess) -> None:
     for name, card, balance in CARDS:
-        ledger.cli("members", "add", "--name", name, "--card", card, "--balance", str(balance))
+        ledger.cli("members", "add", "--name", name, "--card", card, "--balance", str(balance),
+                   "--id", name.lower())
 
 
 def random_items() -> list[dict]:
@@ -46,6 +47,9 @@ class Demo:
     def __init__(self, workdir: Path) -> None:
         self.world = World(workdir)
         self.world.cfg["display"]["driver"] = "emulator-asciiblock"
+        from ledger import qrcodes
+
+        self.world.cfg["qr"]["keys"] = [qrcodes.DEMO_PUBLIC_KEY]  # the demo's codes are signed
         self.last = "ready"
 
     def start(self, display: str) -> None:
@@ -85,14 +89,10 @@ class Demo:
         return True
 
     def show_qr(self) -> None:
-        try:
-            from ledger import qrcodes
-        except ImportError:
-            self.last = "QR codes not available"
-            return
-        code = qrcodes.demo_code(CARDS[0][0].lower()) if hasattr(qrcodes, "demo_code") else None
-        if code:
-            self.world.kiosk.scan(code)
+        """Show Ada's member-app code (signed with the public demo key) to the scanner."""
+        from ledger import qrcodes
+
+        self.world.kiosk.scan(qrcodes.demo_code(CARDS[0][0].lower()))
 
     def status_line(self) -> str:
         w = self.world
@@ -148,8 +148,12 @@ expect balance 04B0B0B0B0B0B0 83
 
 def tour(demo: Demo) -> None:
     """Headless: the same world, a short scripted sale online and one offline."""
+    from ledger import qrcodes
+
     runner = Runner(demo.world, echo=lambda s: print(s, flush=True))
-    runner.run(TOUR.strip().splitlines(), "demo tour")
+    qr_sale = ["open tea:1:300:drinks", f"qr {qrcodes.demo_code('ada')}", "expect screen Ada",
+               "pay", "expect balance ada 254"]  # Ada's member-app code instead of her card
+    runner.run(TOUR.strip().splitlines() + qr_sale, "demo tour")
     print("demo tour OK: screens, ledger balances and the outbox behaved as expected")
 
 

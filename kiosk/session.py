@@ -39,6 +39,7 @@ class Ports:
     signal: Callable[[str], None] = lambda pattern: None
     online: Callable[[], bool] = lambda: False
     clock_synced: Callable[[], bool] = lambda: False
+    display_health: Callable[[], str] = lambda: "ok"
 
 
 @dataclass
@@ -529,7 +530,8 @@ class Session:
                 "queue_depth": stats.depth, "queue_limit": self.cfg["outbox"]["max_ops"],
                 "queue_warning": self.queue_warning(), "oldest_pending_s": stats.oldest_age_s,
                 "uptime_s": round(time.monotonic() - self.started, 1), "readers": self.readers,
-                "display": "ok", "clock_synced": self.ports.clock_synced(), "at": now_iso()}
+                "display": self.ports.display_health(),
+                "clock_synced": self.ports.clock_synced(), "at": now_iso()}
 
     def publish_status(self) -> None:
         self._status_due = time.monotonic() + 30.0

@@ -12,10 +12,10 @@ import threading
 from pathlib import Path
 
 from display import views as v
-from display.output import ScreenOutput, open_device
+from display.output import open_screen
 from display.text import describe
 from drivers import factory
-from drivers.sim import SimQr, SimReader
+from drivers.sim import SimReader
 from kiosk.app import Devices, KioskApp
 from kiosk.config import Config, validate
 
@@ -41,13 +41,11 @@ class SimulatedKiosk:
     def __init__(self, cfg: Config, display_driver: str | None = None) -> None:
         self.cfg = cfg
         self.reader = SimReader()
-        self.qr = SimQr()
+        self.qr = factory.open_qr(cfg["qr"])  # verifies signed codes when [qr] keys are set
         self.buttons, self.feedback = factory.open_gpio(cfg["gpio"])
-        d = cfg["display"]
-        device = open_device(display_driver or d["driver"], d["width"], d["height"])
         self.frames = 0
         self._frame_lock = threading.Condition()
-        self.screen = ScreenOutput(device, on_frame=self._on_frame)
+        self.screen = open_screen(cfg, on_frame=self._on_frame, driver=display_driver)
         self.app = KioskApp(cfg, Devices(self.reader, self.qr, self.buttons, self.feedback,
                                          self.screen))
 

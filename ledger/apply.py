@@ -67,7 +67,7 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
     if token is not None:
         if token["kind"] == "uid" and not token.get("verified") and not program.allow_unverified_uid:
             raise Rejected("plain card UIDs are not accepted by this program")
-        member_id = store.member_of(token_key(token["kind"], token["value"]))
+        member_id = token_member(store, token)
         if member_id is not None:
             return member_id, False
     if op.get("member_id") and store.member(op["member_id"]):
@@ -81,6 +81,16 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
     store.bind_token(member_id, token["kind"], token["value"])
     store.journal(member_id, "enrol", 0, op["op_id"], op.get("basket_id"), reason="joined")
     return member_id, True
+
+
+def token_member(store: LedgerStore, token: dict) -> str | None:
+    """Who holds this card or code. A verified member-app QR code carries the member id itself
+    (its signature was checked on the kiosk, see ledger.qrcodes)."""
+    member_id = store.member_of(token_key(token["kind"], token["value"]))
+    if member_id is None and token["kind"] == "qr" and token.get("verified"):
+        if store.member(token["value"]) is not None:
+            member_id = token["value"]
+    return member_id
 
 
 def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, balance: int,
@@ -113,7 +123,7 @@ def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
     member_id = None
     token = request.get("token")
     if token is not None:
-        member_id = store.member_of(token_key(token["kind"], token["value"]))
+        member_id = token_member(store, token)
     elif request.get("member_id"):
         member_id = request["member_id"]
     member = store.member(member_id) if member_id else None

@@ -17,6 +17,7 @@ COMMANDS = [
     "ledger.commands.lookup",
     "ledger.commands.members",
     "ledger.commands.balance",
+    "ledger.commands.qr",
 ]
 
 

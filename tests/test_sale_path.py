@@ -40,7 +40,7 @@ expect outbox 0
     assert view == v.PointsAdded(earned=11, redeemed=0, balance=251, saved_offline=False)
     frame = world.kiosk.frame()
     assert frame.size == (128, 64) and frame.getbbox() is not None  # something is lit
-    assert list(frame.getdata()) == list(render(view, (128, 64), "1").getdata())
+    assert frame.tobytes() == render(view, (128, 64), "1").tobytes()
 
 
 def test_uplink_cut_during_three_sales_applied_once_in_order(world):
