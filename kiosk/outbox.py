@@ -178,6 +178,12 @@ class Outbox:
             self._depth -= 1
         return bool(row)
 
+    def note_refusal(self, op_id: str, reason: str) -> None:
+        """The ledger applied the op but refused part of it (a redemption): keep a copy for
+        reports; the op itself leaves the queue with its ack as usual."""
+        self.db.execute("INSERT OR REPLACE INTO rejected SELECT op_id, kiosk_seq, payload, ?, ?"
+                        " FROM ops WHERE op_id=?", (reason, time.time(), op_id))
+
     # -- attachments: the member on a basket survives a restart -----------------
     def save_attachment(self, basket_id: str, data: dict) -> None:
         self.db.execute("INSERT OR REPLACE INTO attachments VALUES (?,?)",

@@ -436,6 +436,9 @@ class Session:
             self.outbox.reject(op_id, msg.get("reason", "rejected"))
             self.replayer.acked([op_id])
         else:
+            if msg.get("reason"):
+                log.warning("ledger applied op %s in part: %s", op_id, msg["reason"])
+                self.outbox.note_refusal(op_id, msg["reason"])
             self._acks.append(op_id)
         key = op.member_key
         self.pending[key] = self.pending.get(key, 0) - op.points_delta

@@ -98,3 +98,13 @@ def test_kill_9_after_commit_loses_nothing(tmp_path):
     box = Outbox(path)
     assert box.depth() == told == 50
     assert json.loads(json.dumps([p.kiosk_seq for p in box.pending()])) == list(range(1, 51))
+
+
+def test_partly_refused_op_is_kept_for_reports_and_leaves_the_queue(tmp_path):
+    box = Outbox(tmp_path / "o.db")
+    a = op()
+    box.settle("b-1", "paid", a, "k", 1)
+    box.note_refusal(a["op_id"], "refused: coffee needs 100 points, balance 40")
+    box.ack([a["op_id"]])
+    assert box.depth() == 0
+    assert box.rejected()[0]["reason"].startswith("refused: coffee")
