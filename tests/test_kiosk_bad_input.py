@@ -99,3 +99,16 @@ def test_stale_and_repeated_basket_messages_do_not_double_settle(rig):
     assert wait_for(lambda: kiosk.outbox_depth() == 1)
     time.sleep(0.5)
     assert kiosk.outbox_depth() == 1
+
+
+def test_uplink_state_junk_is_refused_and_real_states_switch_offline(rig, caplog):
+    kiosk, pos = rig
+    caplog.set_level(logging.WARNING)
+    up = topics.uplink("store-1")
+    pos.publish(up, b"maybe", retain=True)
+    assert wait_for(lambda: "expected 0 or 1" in caplog.text)
+    assert kiosk.online
+    pos.publish(up, b"0", retain=True)
+    assert wait_for(lambda: not kiosk.online)
+    pos.publish(up, b"1", retain=True)
+    assert wait_for(lambda: kiosk.online)

@@ -58,6 +58,13 @@ def ledger(broker, tmp_path):
     led.stop()
 
 
+def queue_cmd(conf, action):
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "queue", action, "--config",
+                          str(conf)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 def basket(seq, status):
     return messages.encode("basket", {"v": 1, "basket_id": "b-42", "seq": seq, "status": status,
                                       "currency": "EUR", "total_minor": 2000})
@@ -66,7 +73,10 @@ def basket(seq, status):
 def test_kill_9_after_points_added_applies_once(broker, ledger, tmp_path):
     conf = kiosk_conf(tmp_path, broker.port)
     log = tmp_path / "kiosk.log"
-    pos = MqttLink(host=broker.host, port=broker.port, client_id="pos")
+    statuses = []
+    pos = MqttLink(host=broker.host, port=broker.port, client_id="pos", clean_start=True,
+                   on_message=lambda m: m.payload and statuses.append(json.loads(m.payload)))
+    pos.subscribe(topics.status("store-1", "kiosk-1"), 1)
     pos.start()
     assert pos.wait_connected(10)
     # The ledger is down while the sale happens, so the op is only on the kiosk's disk.
@@ -76,12 +86,18 @@ def test_kill_9_after_points_added_applies_once(broker, ledger, tmp_path):
         pos.publish(topics.basket("store-1", "lane-1"), basket(1, "open"), retain=True)
         time.sleep(0.3)
         send(str(tmp_path / "control.sock"), f"tap {CARD}")
-        assert wait_for(lambda: log_has(log, "lookup") or True, 1)
         time.sleep(0.5)
         pos.publish(topics.basket("store-1", "lane-1"), basket(2, "paid"), retain=True)
         assert wait_for(lambda: log_has(log, "points added: basket b-42"), 20), log.read_text()
         kiosk.send_signal(signal.SIGKILL)
         kiosk.wait(10)
+        # The broker published the kiosk's last will on its retained status topic.
+        assert wait_for(lambda: statuses and statuses[-1]["state"] == "offline", 10), statuses
+        # The op waits on disk: a technician can see and export it while the kiosk is down.
+        assert queue_cmd(conf, "count").startswith("1 queued")
+        exported = json.loads(queue_cmd(conf, "export"))
+        assert exported["kiosk_seq"] == 1 and exported["basket_id"] == "b-42"
+        assert exported["earn"] == 20 and exported["op_id"] in queue_cmd(conf, "list")
 
         ledger.start()
         kiosk = start_kiosk(conf, open(log, "ab"))
@@ -93,9 +109,7 @@ def test_kill_9_after_points_added_applies_once(broker, ledger, tmp_path):
         entries = history if isinstance(history, list) else history.get("entries", [])
         earns = [e for e in entries if e.get("kind") == "earn"]
         assert len(earns) == 1, entries
-        out = subprocess.run([sys.executable, "-m", "kiosk.cli", "queue", "count", "--config",
-                              str(conf)], capture_output=True, text=True)
-        assert out.stdout.startswith("0 queued"), out.stdout
+        assert queue_cmd(conf, "count").startswith("0 queued")
     finally:
         kiosk.terminate()
         kiosk.wait(10)

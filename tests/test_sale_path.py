@@ -9,7 +9,9 @@ import pytest
 
 from display import views as v
 from display.screens import render
-from kiosk.scenario import Runner, World
+from kiosk.scenario import Runner, World, wait_for
+from mqtt import topics
+from mqtt.client import MqttLink
 
 CARD = "04A1B2C3D4E5F6"
 
@@ -105,3 +107,24 @@ def test_pos_sim_cli_scripts_a_basket(world):
     assert paid["status"] == "paid" and paid["basket_id"] == states[0]["basket_id"]
     bad = subprocess.run(base + ["open coffee:two:350"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "qty and unit_minor must be whole numbers" in bad.stderr
+
+
+def test_outbox_nearing_its_limit_is_said_on_display_and_status(tmp_path):
+    w = World(tmp_path)
+    w.cfg["outbox"].update(max_ops=10, warn_ratio=0.3)
+    statuses = []
+    w.start()
+    try:
+        spy = MqttLink(host=w.broker.host, port=w.broker.port, client_id="spy", clean_start=True,
+                       on_message=lambda m: statuses.append(json.loads(m.payload)))
+        spy.subscribe(topics.status("store-1", "kiosk-1"), 1)  # on the central broker
+        spy.start()
+        sales = "\n".join(f"open tea:1:300\ntap {CARD}\npay" for _ in range(3))
+        play(w, f"member Ada card={CARD} balance=0\nledger down\n{sales}\nexpect outbox 3")
+        play(w, "expect screen \"3 ops waiting\" within 10")
+        assert wait_for(lambda: statuses and statuses[-1]["queue_warning"], 10), statuses[-1:]
+        assert statuses[-1]["queue_depth"] == 3 and statuses[-1]["queue_limit"] == 10
+        play(w, f"ledger up\nexpect outbox 0 within 30\nexpect balance {CARD} 9")
+        spy.stop()
+    finally:
+        w.stop()
