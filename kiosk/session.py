@@ -62,6 +62,7 @@ class Customer:
     lookup_id: str = ""
     lookup_deadline: float = 0.0
     answered: bool = False  # the ledger replied (found or not)
+    maybe_new: bool = False  # offline, and this kiosk has never seen the card
     enrol: bool = False
     selected: int = -1
     held: list[str] = field(default_factory=list)  # reward ids the POS was asked to apply
@@ -152,6 +153,7 @@ class Session:
             self._send_lookup(token)
         else:
             self.customer.lookup_deadline = 0.0
+            self.customer.maybe_new = cached is None
         self._attach()
         self.screen_until = 0.0  # a new tap ends any message still up
         self.show_customer()
@@ -315,7 +317,8 @@ class Session:
 
     # -- enrolment and rewards ----------------------------------------------------------------
     def _offers_enrolment(self, c: Customer) -> bool:
-        return c.answered and not c.member.known
+        # Offline we cannot ask; joining twice is harmless (the ledger keeps the first member).
+        return not c.member.known and (c.answered or c.maybe_new)
 
     def _enrol(self, c: Customer) -> None:
         c.enrol = True
