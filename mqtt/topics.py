@@ -10,6 +10,15 @@ ID_RE = re.compile(rf"^{ID}$")
 LEDGER_SHARE_GROUP = "ledger"
 
 
+def id_arg(text: str) -> str:
+    """An id given on a command line (argparse ``type=``), refused with the rule it breaks."""
+    import argparse
+
+    if not ID_RE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} must match {ID_RE.pattern[1:-1]}")
+    return text
+
+
 def basket(store: str, lane: str) -> str:
     return f"{ROOT}/stores/{store}/lanes/{lane}/basket"
 

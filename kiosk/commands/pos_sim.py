@@ -9,27 +9,20 @@ Steps: ``open ITEM...`` (ITEM is sku:qty:unit_minor[:category]), ``total``, ``pa
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
 import time
 
-
-def _id(text: str) -> str:
-    from mqtt.topics import ID_RE
-
-    if not ID_RE.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} must match [a-z0-9-]{{1,32}}")
-    return text
+from mqtt.topics import id_arg
 
 
 def register(subs) -> None:
     p = subs.add_parser("pos-sim", help="simulate the lane's POS (basket open/total/pay/void)")
     p.add_argument("--host", default="localhost", help="MQTT broker host")
     p.add_argument("--port", type=int, default=1883, help="MQTT broker port")
-    p.add_argument("--store", type=_id, default="store-1", help="store id")
-    p.add_argument("--lane", type=_id, default="lane-1", help="lane id")
+    p.add_argument("--store", type=id_arg, default="store-1", help="store id")
+    p.add_argument("--lane", type=id_arg, default="lane-1", help="lane id")
     p.add_argument("--currency", default="EUR", help="ISO 4217 currency of new baskets")
     p.add_argument("steps", nargs="*", help='steps, e.g. "open coffee:1:350" total pay')
     p.set_defaults(func=_pos_sim)

@@ -7,14 +7,7 @@ import json
 import sys
 
 from ledger.commands import add_db_option, open_store
-
-
-def _id(text: str) -> str:
-    from mqtt.topics import ID_RE
-
-    if not ID_RE.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} must match [a-z0-9-]{{1,32}}")
-    return text
+from mqtt.topics import id_arg
 
 
 def _card(text: str) -> str:
@@ -34,7 +27,7 @@ def register(subs) -> None:
     add.add_argument("--name", required=True, help="display name (shown on the kiosk)")
     add.add_argument("--card", action="append", default=[], type=_card,
                      help="card UID or number (repeatable)")
-    add.add_argument("--id", type=_id, default=None, help="member id (default: generated)")
+    add.add_argument("--id", type=id_arg, default=None, help="member id (default: generated)")
     add.add_argument("--balance", type=int, default=0, help="opening balance in points")
     add.set_defaults(func=_add)
 

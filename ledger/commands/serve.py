@@ -7,6 +7,7 @@ import signal
 import threading
 
 from ledger.commands import add_db_option
+from mqtt.topics import id_arg
 
 log = logging.getLogger(__name__)
 
@@ -18,19 +19,9 @@ def register(subs) -> None:
     p.add_argument("--port", type=int, default=1883, help="MQTT broker port")
     p.add_argument("--username", default="", help="MQTT username")
     p.add_argument("--password", default="", help="MQTT password (or env LEDGER_MQTT_PASSWORD)")
-    p.add_argument("--worker", default="main", type=_worker_name,
+    p.add_argument("--worker", default="main", type=id_arg,
                    help="this worker's name; give each `ledger serve` on one broker its own")
     p.set_defaults(func=_serve)
-
-
-def _worker_name(text: str) -> str:
-    import argparse
-
-    from mqtt.topics import ID_RE
-
-    if not ID_RE.match(text):
-        raise argparse.ArgumentTypeError(f"worker name {text!r} must match [a-z0-9-]{{1,32}}")
-    return text
 
 
 def _serve(args) -> int:
