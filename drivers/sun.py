@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import re
 import tempfile
@@ -37,6 +38,7 @@ UID_LEN = 7
 _SV1 = bytes.fromhex("C33C00010080")  # session ENC key derivation prefix
 _SV2 = bytes.fromhex("3CC300010080")  # session MAC key derivation prefix
 _HEX = re.compile(r"[0-9A-Fa-f]*")
+log = logging.getLogger(__name__)
 _MAX_URL = 4096  # an NTAG 424 DNA NDEF file is 256 bytes; anything far larger is not a tag
 
 
@@ -275,12 +277,17 @@ class CounterGuard:
     def _save(self) -> None:
         if not self._path:
             return
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".sun-counters.")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self._last, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self._path)
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".sun-counters.")
+            with os.fdopen(fd, "w") as f:
+                json.dump(self._last, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self._path)
+        except OSError as exc:
+            # The counters in memory still refuse replays until the next restart.
+            log.error("cannot save SUN counters to %s: %s", self._path, exc)
 
     def last(self, uid: bytes) -> int | None:
         with self._lock:
