@@ -191,3 +191,37 @@ def test_pcscd_gone_and_back(reader, pcscd):
     card = VirtualCard(pcscd.port, bytes.fromhex("04010203040506")).insert()
     assert ev.wait(TokenRead).token.value == "04010203040506"
     card.remove()
+
+
+# --- `kiosk readers` (the lead adds kiosk.commands.readers to kiosk.cli.COMMANDS) ---------
+
+def _cli(argv):
+    import argparse
+
+    from kiosk.commands import readers
+
+    parser = argparse.ArgumentParser(prog="kiosk")
+    readers.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_lists_pcsc_reader(pcscd, capsys):
+    _cli(["readers"])
+    out = capsys.readouterr().out
+    assert f"ok  pcsc   {READER}" in out
+
+
+def test_cli_test_waits_for_tap_and_prints_it(pcscd, capsys):
+    import threading
+
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("rc", _cli(
+        ["readers", "test", "--driver", "pcsc", "--path", "Kiosk Test", "--timeout", "30"])))
+    t.start()
+    card = VirtualCard(pcscd.port, bytes.fromhex("04A1B2C3D4E5F6")).insert()
+    t.join(40)
+    card.remove()
+    out = capsys.readouterr().out
+    assert result["rc"] == 0
+    assert "read uid 04A1B2C3D4E5F6 (unverified) in" in out and "ms after detection" in out
