@@ -179,3 +179,16 @@ def test_tracker_hold_bounce_and_failed_read():
     assert not t.present(b"A", 2.3)  # a failed card held is not re-read each poll
     t.absent(2.4)
     assert t.present(b"A", 2.5)  # but tried again at once, it is read
+
+
+# --- shipped system files ------------------------------------------------------------------
+
+def test_udev_rules_cover_every_usb_reader_nfcpy_drives():
+    import re
+    from pathlib import Path
+
+    nfc_device = pytest.importorskip("nfc.clf.device")
+    text = (Path(__file__).parent.parent / "systemd" / "99-kiosk-readers.rules").read_text()
+    rules = set(re.findall(r'idVendor}=="([0-9a-f]{4})", ATTRS{idProduct}=="([0-9a-f]{4})"', text))
+    wanted = {(f"{v:04x}", f"{p:04x}") for v, p in nfc_device.usb_device_map}
+    assert wanted <= rules
