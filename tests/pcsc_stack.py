@@ -199,6 +199,9 @@ class VirtualCard:
             part = self._sock.recv(n - len(buf))
             if not part:
                 raise EOFError
+            # vpcd writes the length and the APDU separately; without quick ACKs its
+            # second write waits for our delayed ACK, 40 ms on every APDU.
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             buf += part
         return buf
 
