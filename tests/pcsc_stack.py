@@ -78,6 +78,7 @@ class Pcscd:
         deadline = time.monotonic() + 20
         while not self._listening():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"pcscd did not start; see {self.root / 'pcscd.log'}")
             time.sleep(0.05)
 
