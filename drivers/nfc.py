@@ -66,6 +66,9 @@ class NfcpyReader:
                     self._poll()
                 except OSError as exc:  # USB unplugged, serial port gone
                     self._lost(f"reader {self.path} failed: {exc}")
+                except self._nfc.clf.UnsupportedTargetError as exc:
+                    self._set_health(False, f"reader.nfc_targets not supported here: {exc}")
+                    self._stop.wait(5.0)
                 except Exception:  # noqa: BLE001 - one bad card must not kill the reader thread
                     log.exception("nfcpy reader loop error")
                 self._stop.wait(max(0.0, self.poll_s - (time.monotonic() - started)))
@@ -101,7 +104,10 @@ class NfcpyReader:
                 return
             self._tag = None
         target = self._clf.sense(*self.targets, iterations=1)
-        tag = self._nfc.tag.activate(self._clf, target) if target is not None else None
+        try:
+            tag = self._nfc.tag.activate(self._clf, target) if target is not None else None
+        except self._nfc.clf.CommunicationError:  # gone while being activated: not a tap yet
+            tag = None
         if tag is None:
             self._card_gone()
             return
