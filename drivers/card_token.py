@@ -14,14 +14,26 @@ import ndef
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
 from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, verify_sun_url
 
+# What the customer reads for each refusal (the display wraps ~20 characters a line).
+_SAY = {"uid_not_accepted": "card not accepted here", "ndef_unsigned": "card not accepted here",
+        "sun_unconfigured": "card not accepted here", "sun_replay": "card not accepted, tap again",
+        "ndef_malformed": "card could not be read, try again",
+        "no_id": "card could not be read, try again"}
+REMOVED_TOO_SOON = "card removed too soon, try again"
+
 
 class CardRejected(ValueError):
-    """The card was read but gives no token; ``reason`` is short and shown in logs."""
+    """The card was read but gives no token; ``reason`` is a short code, ``detail`` says more."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+    @property
+    def shown(self) -> str:
+        """For ReadFailed: words for the customer, the code for the technician."""
+        return f"{_SAY.get(self.reason, 'card not recognised')} [{self.reason}]"
 
 
 @dataclass

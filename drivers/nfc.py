@@ -13,7 +13,7 @@ import threading
 import time
 
 from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
-from drivers.card_token import CardRejected, TokenPolicy, token_fields
+from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, token_fields
 from drivers.tap import TapTracker
 
 log = logging.getLogger(__name__)
@@ -140,13 +140,15 @@ class NfcpyReader:
         try:
             kind, value, verified = token_fields(uid, self._ndef_octets(tag), self.policy)
         except (ConnectionError, self._nfc.clf.CommunicationError) as exc:
+            log.info("card removed mid-read: %s", exc)
             self.taps.failed()
             self._tag = None
-            self._send(ReadFailed(self.name, f"card removed mid-read ({exc})"))
+            self._send(ReadFailed(self.name, REMOVED_TOO_SOON))
             self._card_gone()
         except CardRejected as exc:
+            log.warning("card refused: %s", exc)
             self.taps.failed()
-            self._send(ReadFailed(self.name, str(exc)))
+            self._send(ReadFailed(self.name, exc.shown))
         else:
             self._send(TokenRead(Token(kind, value, self.name, verified=verified)))
 

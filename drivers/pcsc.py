@@ -14,7 +14,7 @@ import time
 
 from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
 from drivers.card_apdu import CardDataError, CardIOError, read_ndef, read_uid
-from drivers.card_token import CardRejected, TokenPolicy, token_fields
+from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, token_fields
 from drivers.tap import TapTracker
 
 log = logging.getLogger(__name__)
@@ -178,10 +178,16 @@ class PcscReader:
         try:
             kind, value, verified = token_fields(uid, read_ndef(transmit), self.policy)
         except CardIOError as exc:
+            log.info("card removed mid-read: %s", exc)
             self.taps.failed()
-            self._send(ReadFailed(self.name, f"card removed mid-read ({exc})"))
-        except (CardDataError, CardRejected) as exc:
+            self._send(ReadFailed(self.name, REMOVED_TOO_SOON))
+        except CardDataError as exc:
+            log.warning("unreadable card: %s", exc)
             self.taps.failed()
-            self._send(ReadFailed(self.name, str(exc)))
+            self._send(ReadFailed(self.name, "card could not be read, try again [card_data]"))
+        except CardRejected as exc:
+            log.warning("card refused: %s", exc)
+            self.taps.failed()
+            self._send(ReadFailed(self.name, exc.shown))
         else:
             self._send(TokenRead(Token(kind, value, self.name, verified=verified)))
