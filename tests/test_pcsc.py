@@ -224,3 +224,22 @@ def test_cli_test_waits_for_tap_and_prints_it(pcscd, capsys):
     out = capsys.readouterr().out
     assert result["rc"] == 0
     assert "read uid 04A1B2C3D4E5F6 (unverified) in" in out and "ms after detection" in out
+
+
+def test_factory_opens_pcsc_reader_from_validated_config(pcscd, tmp_path):
+    from drivers.factory import open_reader
+    from kiosk.config import validate
+
+    cfg = validate({"kiosk": {"store": "s", "lane": "l", "id": "k"},
+                    "reader": {"driver": "pcsc", "path": "Kiosk Test", "poll_ms": 100,
+                               "sun_counter_file": str(tmp_path / "sun.json")}})
+    r = open_reader(cfg["reader"])
+    ev = Events()
+    r.start(ev)
+    try:
+        assert ev.wait(ReaderHealth).ok
+        card = VirtualCard(pcscd.port, bytes.fromhex("04A1B2C3")).insert()
+        assert ev.wait(TokenRead).token.value == "04A1B2C3"
+        card.remove()
+    finally:
+        r.stop()
