@@ -19,6 +19,7 @@ COMMANDS = [
     "kiosk.commands.pos_sim",
     "kiosk.commands.sim",
     "kiosk.commands.screens",
+    "kiosk.commands.readers",
 ]
 
 

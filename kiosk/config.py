@@ -51,6 +51,11 @@ _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 
 IDF = dict(type=str, pattern=ID_RE)
 
+
+def HEX_KEY(size: int) -> re.Pattern:  # noqa: N802 - reads like a type in the schema
+    """Empty, or exactly ``size`` bytes in hex."""
+    return re.compile(rf"^([0-9A-Fa-f]{{{2 * size}}})?$")
+
 SCHEMA: dict[str, dict[str, Field]] = {
     "kiosk": {
         "store": Field(**IDF, required=True, example="store-1", help="Store id (a-z, 0-9, -)."),
@@ -94,6 +99,29 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "driver": Field(str, "sim", choices=("sim", "nfcpy", "pcsc", "none"), help="Card reader."),
         "path": Field(str, "", help="nfcpy path (usb:..., tty:AMA0:pn532, udp:host:port) or PC/SC reader name."),
         "poll_ms": Field(int, 200, min=20, max=2000, help="How often the reader looks for a card."),
+        "debounce_ms": Field(int, 800, min=0, max=10000,
+                             help="The same card back within this long after leaving is the same tap."),
+        "nfc_targets": Field(str, "106A,212F", pattern=re.compile(r"^(106A|106B|212F|424F)(,(106A|106B|212F|424F))*$"),
+                             help="nfcpy: technologies polled (106A ISO 14443A, 106B, 212F/424F FeliCa)."),
+        "accept_plain_uid": Field(bool, True, help="Accept cards that give only a UID (marked unverified)."),
+        "ndef_card_param": Field(str, "c", help="URI query parameter holding the card number."),
+        "ndef_sig_param": Field(str, "s", help="URI query parameter holding the card's signature."),
+        "ndef_public_key": Field(str, "", pattern=HEX_KEY(32),
+                                 help="Program's Ed25519 public key (64 hex digits) for signed cards."),
+        "ndef_require_signature": Field(bool, False, help="Refuse NDEF cards that are not signed."),
+        "sun_meta_key": Field(str, "", pattern=HEX_KEY(16), secret=True,
+                              help="NTAG 424 DNA SUN: SDM meta-read key (32 hex digits)."),
+        "sun_file_key": Field(str, "", pattern=HEX_KEY(16), secret=True,
+                              help="NTAG 424 DNA SUN: SDM file-read key, or master key with sun_diversify."),
+        "sun_diversify": Field(bool, False, help="SUN file-read key is per card (AN10922 from the master key)."),
+        "sun_system_id": Field(str, "", pattern=re.compile(r"^([0-9A-Fa-f]{2}){0,21}$"),
+                               help="SUN key diversification system identifier (hex)."),
+        "sun_picc_param": Field(str, "picc_data", help="SUN URL parameter with encrypted PICCData."),
+        "sun_mac_param": Field(str, "cmac", help="SUN URL parameter with the SDMMAC."),
+        "sun_uid_param": Field(str, "uid", help="SUN URL parameter with the plain UID mirror."),
+        "sun_ctr_param": Field(str, "ctr", help="SUN URL parameter with the plain read counter mirror."),
+        "sun_counter_file": Field(str, "/var/lib/kiosk/sun-counters.json",
+                                  help="Last SUN read counter per card, kept across restarts (\"\": memory only)."),
     },
     "qr": {
         "driver": Field(str, "sim", choices=("sim", "camera", "hid", "serial", "none"), help="QR input."),

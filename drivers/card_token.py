@@ -1,0 +1,115 @@
+"""What one read card is worth: a SUN-verified UID, an NDEF card number, or a plain UID.
+
+Shared by the nfcpy and PC/SC drivers, which only move bytes. The policy comes
+from the config's ``[reader]`` section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import ndef
+
+from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
+from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, verify_sun_url
+
+# What the customer reads for each refusal (the display wraps ~20 characters a line).
+_SAY = {"uid_not_accepted": "card not accepted here", "ndef_unsigned": "card not accepted here",
+        "sun_unconfigured": "card not accepted here", "sun_replay": "card not accepted, tap again",
+        "ndef_malformed": "card could not be read, try again",
+        "no_id": "card could not be read, try again"}
+REMOVED_TOO_SOON = "card removed too soon, try again"
+
+
+class CardRejected(ValueError):
+    """The card was read but gives no token; ``reason`` is a short code, ``detail`` says more."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+    @property
+    def shown(self) -> str:
+        """For ReadFailed: words for the customer, the code for the technician."""
+        return f"{_SAY.get(self.reason, 'card not recognised')} [{self.reason}]"
+
+
+@dataclass
+class TokenPolicy:
+    accept_plain_uid: bool = True
+    ndef: NdefCardPolicy = field(default_factory=NdefCardPolicy)
+    sun_keys: SunKeys | None = None
+    sun_params: SunParams = field(default_factory=SunParams)
+    guard: CounterGuard = field(default_factory=CounterGuard)
+
+    @classmethod
+    def from_section(cls, s: dict) -> TokenPolicy:
+        """Build from ``[reader]``; raises ValueError naming the bad key."""
+        pub = _hex_key(s, "ndef_public_key", 32)
+        ndef_pol = NdefCardPolicy(s.get("ndef_card_param", "c"), s.get("ndef_sig_param", "s"),
+                                  pub, bool(s.get("ndef_require_signature", False)))
+        keys = None
+        if s.get("sun_meta_key") or s.get("sun_file_key"):
+            keys = SunKeys(_hex_key(s, "sun_meta_key", 16), _hex_key(s, "sun_file_key", 16),
+                           bool(s.get("sun_diversify", False)),
+                           bytes.fromhex(s.get("sun_system_id", "")))
+        params = SunParams(picc=s.get("sun_picc_param", "picc_data"),
+                           mac=s.get("sun_mac_param", "cmac"),
+                           uid=s.get("sun_uid_param", "uid"), ctr=s.get("sun_ctr_param", "ctr"))
+        guard = CounterGuard(s.get("sun_counter_file") or None)
+        return cls(bool(s.get("accept_plain_uid", True)), ndef_pol, keys, params, guard)
+
+
+def _hex_key(s: dict, key: str, size: int) -> bytes | None:
+    text = s.get(key, "")
+    if not text:
+        return None
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != size:
+        raise ValueError(f"reader.{key}: expected {2 * size} hex digits")
+    return raw
+
+
+def _looks_like_sun(uri: str, p: SunParams) -> bool:
+    try:
+        names = parse_qs(urlsplit(uri).query, keep_blank_values=True, max_num_fields=20)
+    except ValueError:
+        return False
+    return p.mac in names and (p.picc in names or p.uid in names)
+
+
+def _from_record(rec: ndef.Record, pol: TokenPolicy) -> tuple[str, str, bool]:
+    if isinstance(rec, ndef.UriRecord) and _looks_like_sun(rec.iri, pol.sun_params):
+        if pol.sun_keys is None:
+            raise CardRejected("sun_unconfigured", "SUN card but no SUN keys in [reader]")
+        try:
+            res = pol.guard.check(verify_sun_url(rec.iri, pol.sun_keys, pol.sun_params))
+        except SunError as exc:
+            raise CardRejected(f"sun_{exc.reason}", exc.detail) from None
+        return "sun", res.uid_hex, True
+    try:
+        card = card_from_record(rec, pol.ndef)
+    except NdefCardError as exc:
+        raise CardRejected(f"ndef_{exc.reason}", exc.detail) from None
+    return "ndef", card.value, card.verified
+
+
+def token_fields(uid: bytes | None, ndef_data: bytes | None,
+                 pol: TokenPolicy) -> tuple[str, str, bool]:
+    """(kind, value, verified) for a card, or CardRejected saying why not."""
+    if ndef_data:
+        try:
+            return _from_record(first_card_record(ndef_data), pol)
+        except NdefCardError as exc:
+            if exc.reason != "no_card" or not (uid and pol.accept_plain_uid):
+                raise CardRejected(f"ndef_{exc.reason}", exc.detail) from None
+    if not uid:
+        raise CardRejected("no_id", "card gave neither a UID nor a card record")
+    if not pol.accept_plain_uid:
+        raise CardRejected("uid_not_accepted", "plain UID cards are not accepted by this program")
+    return "uid", uid.hex().upper(), False

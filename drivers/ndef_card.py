@@ -1,0 +1,121 @@
+"""A member's card number from the NDEF message on a loyalty card, optionally signed.
+
+Format (docs/readers.md, "Card formats"): the first URI or Text record counts.
+
+- URI record: ``https://any.host/any/path?c=CARD&s=SIG``; the card number is the
+  ``c`` query parameter (name configurable) or, without it, the last path segment.
+- Text record: ``CARD`` or ``CARD.SIG``.
+
+``CARD`` is 4 to 32 of ``A-Z a-z 0-9 -``. ``SIG`` is an Ed25519 signature by the
+program's key over ``b"loyalty-card-v1:" + CARD`` (UTF-8), in unpadded base64url
+(86 characters). Kiosks hold only the public key, so a stolen kiosk cannot mint cards.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import ndef
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+CARD_RE = re.compile(r"[A-Za-z0-9-]{4,32}")
+SIG_CONTEXT = b"loyalty-card-v1:"
+MAX_NDEF = 8192  # the largest NFC Forum tags hold 8 kB; refuse anything bigger unread
+
+
+class NdefCardError(ValueError):
+    """The NDEF data carries no usable card number; ``reason`` says which check failed."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class NdefCardPolicy:
+    card_param: str = "c"
+    sig_param: str = "s"
+    public_key: bytes | None = None  # raw 32-byte Ed25519 public key of the program
+    require_signature: bool = False
+
+
+@dataclass(frozen=True)
+class CardNumber:
+    value: str
+    verified: bool
+
+
+def first_card_record(data: bytes) -> ndef.Record:
+    """The first URI or Text record of an NDEF message (bytes as read from the tag)."""
+    if len(data) > MAX_NDEF:
+        raise NdefCardError("malformed", f"NDEF message of {len(data)} bytes is too large")
+    try:
+        for rec in ndef.message_decoder(bytes(data), errors="strict"):
+            if isinstance(rec, ndef.UriRecord | ndef.TextRecord):
+                return rec
+    except (ndef.DecodeError, ValueError, LookupError) as exc:
+        # ndeflib raises DecodeError for framing, and codec errors for bad text payloads.
+        raise NdefCardError("malformed", f"not a valid NDEF message ({exc})") from None
+    raise NdefCardError("no_card", "NDEF message has no URI or Text record")
+
+
+def uri_of(rec: ndef.Record) -> str | None:
+    return rec.iri if isinstance(rec, ndef.UriRecord) else None
+
+
+def _from_uri(uri: str, pol: NdefCardPolicy) -> tuple[str, str | None]:
+    try:
+        parts = urlsplit(uri)
+        query = parse_qs(parts.query, keep_blank_values=True, max_num_fields=20)
+    except ValueError as exc:
+        raise NdefCardError("malformed", f"URI not understood ({exc})") from None
+    card = query.get(pol.card_param, [None])[-1]
+    if card is None:
+        card = unquote(parts.path.rstrip("/").rpartition("/")[2])
+    sig = query.get(pol.sig_param, [None])[-1]
+    return card, sig
+
+
+def _from_text(text: str) -> tuple[str, str | None]:
+    card, dot, sig = text.strip().partition(".")
+    return card, (sig if dot else None)
+
+
+def _check_sig(card: str, sig: str, key: bytes) -> bool:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{86}", sig):
+        raise NdefCardError("bad_signature", "signature is not 86 base64url characters")
+    raw = base64.urlsafe_b64decode(sig + "==")
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(raw, SIG_CONTEXT + card.encode())
+    except InvalidSignature:
+        raise NdefCardError("bad_signature", f"signature of card {card} does not verify"
+                            " with the program key") from None
+    return True
+
+
+def card_from_record(rec: ndef.Record, pol: NdefCardPolicy) -> CardNumber:
+    card, sig = _from_uri(rec.iri, pol) if isinstance(rec, ndef.UriRecord) else _from_text(rec.text)
+    if not card or not CARD_RE.fullmatch(card):
+        raise NdefCardError("no_card", f"card number {card[:40]!r} is not 4-32 of A-Z a-z 0-9 -"
+                            if card else "no card number in the record")
+    if sig is not None and pol.public_key:
+        return CardNumber(card, _check_sig(card, sig, pol.public_key))
+    if pol.require_signature:
+        raise NdefCardError("unsigned", f"card {card} is not signed and the program requires it")
+    return CardNumber(card, False)
+
+
+def card_from_ndef(data: bytes, pol: NdefCardPolicy | None = None) -> CardNumber:
+    """Parse NDEF bytes into a card number; raises NdefCardError and nothing else."""
+    return card_from_record(first_card_record(data), pol or NdefCardPolicy())
+
+
+def sign_card(private_key: Ed25519PrivateKey, card: str) -> str:
+    """The SIG for ``card`` (for provisioning tools and tests)."""
+    raw = private_key.sign(SIG_CONTEXT + card.encode())
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
