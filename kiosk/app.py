@@ -177,9 +177,11 @@ class KioskApp:
             self.link.start()
             self.session.refresh()
             self.ready.set()
+            _sd_notify("READY=1\nSTATUS=running")
             log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
             self._loop()
         finally:
+            _sd_notify("STOPPING=1")
             for dev in reversed(started):
                 _quietly(dev.stop)
             final = messages.encode("status", self.session.status_message("offline"))
@@ -244,6 +246,14 @@ def _watchdog():
     except ImportError:
         return None
     return Watchdog.from_env()
+
+
+def _sd_notify(state: str) -> None:
+    try:
+        from kiosk.watchdog import notify
+    except ImportError:
+        return
+    notify(state)
 
 
 def _quietly(fn) -> None:
