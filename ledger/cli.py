@@ -18,6 +18,7 @@ COMMANDS = [
     "ledger.commands.members",
     "ledger.commands.balance",
     "ledger.commands.qr",
+    "ledger.commands.broker_config",
 ]
 
 
