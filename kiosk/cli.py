@@ -19,6 +19,8 @@ COMMANDS = [
     "kiosk.commands.pos_sim",
     "kiosk.commands.sim",
     "kiosk.commands.screens",
+    "kiosk.commands.provision",
+    "kiosk.commands.doctor",
 ]
 
 

@@ -19,6 +19,7 @@ COMMANDS = [
     "ledger.commands.balance",
     "ledger.commands.qr",
     "ledger.commands.broker_config",
+    "ledger.commands.provision_code",
 ]
 
 
