@@ -20,6 +20,7 @@ COMMANDS = [
     "ledger.commands.qr",
     "ledger.commands.broker_config",
     "ledger.commands.provision_code",
+    "ledger.commands.fleet",
 ]
 
 
