@@ -83,6 +83,7 @@ def ledger_acl() -> list[str]:
     return [f"user {LEDGER_USER}",
             f"topic read {topics.ALL_OPS}", f"topic read {topics.LOOKUP}",
             f"topic write {any_kiosk}/acks", f"topic write {any_kiosk}/lookup-reply",
+            f"topic write {any_kiosk}/config",
             f"topic readwrite {topics.PROGRAM}", f"topic read {topics.ALL_STATUS}"]
 
 
@@ -92,6 +93,7 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic readwrite {topics.status(k.store, k.kiosk)}",
             f"topic read {topics.acks(k.store, k.kiosk)}",
             f"topic read {topics.lookup_reply(k.store, k.kiosk)}",
+            f"topic read {topics.ROOT}/stores/{k.store}/kiosks/{k.kiosk}/config",
             f"topic write {topics.LOOKUP}",
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",

@@ -21,6 +21,7 @@ COMMANDS = [
     "ledger.commands.broker_config",
     "ledger.commands.provision_code",
     "ledger.commands.fleet",
+    "ledger.commands.config_update",
 ]
 
 
