@@ -21,6 +21,7 @@ COMMANDS = [
     "kiosk.commands.screens",
     "kiosk.commands.provision",
     "kiosk.commands.doctor",
+    "kiosk.commands.install",
 ]
 
 

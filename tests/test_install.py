@@ -6,6 +6,7 @@ Not tested here, because it needs a real system with systemd running as PID 1: c
 
 import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def staged(tmp_path_factory):
 def test_install_puts_every_file_in_place(staged):
     kiosk = staged / "opt/kiosk-test/venv/bin/kiosk"
     assert kiosk.exists()
+    # The unit and rules also ship in the package, for `kiosk install` after a plain pip install.
+    assert (staged / "opt/kiosk-test/venv/share/loyalty-kiosk/systemd/kiosk.service").exists()
     unit = (staged / "etc/systemd/system/kiosk.service").read_text()
     assert "ExecStart=/opt/kiosk-test/venv/bin/kiosk run" in unit and "/opt/kiosk/" not in unit
     for path in ("etc/udev/rules.d/60-kiosk.rules", "etc/modprobe.d/kiosk-nfc-blacklist.conf"):
@@ -43,6 +46,15 @@ def test_install_puts_every_file_in_place(staged):
     out = subprocess.run([str(kiosk), "config", "check", str(example)], capture_output=True,
                          text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_kiosk_install_stages_from_an_editable_install(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "install", "--root", str(tmp_path),
+                          "--exec", "/usr/local/bin/kiosk"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    unit = (tmp_path / "etc/systemd/system/kiosk.service").read_text()
+    assert "ExecStart=/usr/local/bin/kiosk run" in unit
+    assert (tmp_path / "etc/modprobe.d/kiosk-nfc-blacklist.conf").exists()
 
 
 def test_uninstall_keeps_the_outbox_unless_asked(staged):
