@@ -130,6 +130,7 @@ class Probe:
         self.error = ""
         self.reply: dict | None = None
         self._connected, self._replied = threading.Event(), threading.Event()
+        self._subscribed = threading.Event()
         self._corr = uuid.uuid4().hex.encode()
         self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5,
                              client_id=f"doctor-{k['store']}-{k['id']}-{os.getpid()}")
@@ -142,6 +143,7 @@ class Probe:
                            keyfile=b["key_file"] or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.c.on_connect = self._on_connect
         self.c.on_message = self._on_message
+        self.c.on_subscribe = lambda *_: self._subscribed.set()
 
     def _on_connect(self, c, u, flags, rc, props) -> None:
         self.connack = rc
@@ -180,7 +182,7 @@ class Probe:
         k = self.cfg["kiosk"]
         reply_topic = topics.lookup_reply(k["store"], k["id"])
         self.c.subscribe(reply_topic, 1)
-        time.sleep(0.2)  # let the subscription land before the question
+        self._subscribed.wait(timeout)  # the answer must not come before we listen
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic, props.CorrelationData = reply_topic, self._corr
         body = {"v": 1, "token": {"kind": "uid", "value": "00DOC70R"}}
