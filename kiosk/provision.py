@@ -54,17 +54,21 @@ class Answers:
         return [f.name for f in fields(cls)]
 
 
-def _need_id(name: str, value: str) -> None:
-    if not ID_RE.match(value or ""):
-        raise BadAnswer(f"{name}: {value!r} is not an id; use 1-32 of a-z, 0-9 and '-'")
-
-
-def _check_broker(a: Answers) -> None:
+def check_host(a: Answers) -> None:
     if not a.host or not HOST.match(a.host):
         raise BadAnswer(f"broker host: {a.host!r} is not a host name or IP address"
                         " (give it without mqtt:// or a port)")
     if a.port is not None and not 1 <= a.port <= 65535:
         raise BadAnswer(f"broker port: {a.port} is not in 1..65535")
+
+
+def need_id(name: str, value: str) -> None:
+    if not ID_RE.match(value or ""):
+        raise BadAnswer(f"{name}: {value!r} is not an id; use 1-32 of a-z, 0-9 and '-'")
+
+
+def _check_broker(a: Answers) -> None:
+    check_host(a)
     if a.password and not a.username:
         raise BadAnswer("broker password given without a username")
     if a.username and not a.password and not a.cert_file:
@@ -141,7 +145,7 @@ def to_data(a: Answers, ca_path: str = "") -> dict:
 def check(a: Answers, ca_path: str = "") -> Config:
     """All answers checked; the config they make. Raises BadAnswer with the first problem."""
     for name in ("store", "lane", "id"):
-        _need_id(name, getattr(a, name))
+        need_id(name, getattr(a, name))
     _check_broker(a)
     _check_devices(a)
     try:

@@ -186,3 +186,18 @@ def test_badly_signed_codes_are_refused(tmp_path):
         assert not conf.exists()
     with pytest.raises(CodeRefused, match="no trusted"):
         verify(good, [])
+
+
+def test_prompts_ask_again_after_a_refused_answer(monkeypatch, capsys):
+    from kiosk.commands.provision import prompt
+    from kiosk.provision import Answers
+
+    typed = iter(["Store 1", "store-1", "lane-1", "kiosk_1", "kiosk-1", "mqtt://b", "b:0",
+                  "broker.example:8883"])
+    monkeypatch.setattr("builtins.input", lambda label: next(typed))  # a technician typing
+    a = Answers(username="k")  # credentials are checked later, not at the host prompt
+    prompt(a)
+    assert (a.store, a.lane, a.id, a.host, a.port) == ("store-1", "lane-1", "kiosk-1",
+                                                       "broker.example", 8883)
+    refusals = [ln for ln in capsys.readouterr().out.splitlines() if "refused" in ln]
+    assert len(refusals) == 4, refusals

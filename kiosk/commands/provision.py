@@ -104,9 +104,9 @@ def _set_broker(a, text: str) -> None:
         a.port = int(port)
 
 
-def _prompt(a) -> None:
+def prompt(a) -> None:
     """Ask for what is still missing, re-asking until the answer passes its own check."""
-    from kiosk.provision import BadAnswer, _check_broker, _need_id
+    from kiosk.provision import BadAnswer, check_host, need_id
 
     for name, label in PROMPTS:
         while not getattr(a, name):
@@ -114,12 +114,13 @@ def _prompt(a) -> None:
             try:
                 if name == "host":
                     _set_broker(a, value)
-                    _check_broker(a)
+                    check_host(a)
                 else:
-                    _need_id(name, value)
+                    need_id(name, value)
                     setattr(a, name, value)
             except BadAnswer as exc:
-                a.host = "" if name == "host" else a.host
+                if name == "host":
+                    a.host, a.port = "", None
                 print(f"  refused: {exc}")
 
 
@@ -133,7 +134,7 @@ def _run(args) -> int:
             _from_code(args, a)
         _from_flags(args, a)  # flags override what a code carries (e.g. --output paths)
         if not args.no_input and sys.stdin.isatty():
-            _prompt(a)
+            prompt(a)
         cfg = write(a, args.output, force=args.force)
     except CodeRefused as exc:
         print(f"provisioning code refused: {exc}", file=sys.stderr)
