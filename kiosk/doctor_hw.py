@@ -50,7 +50,7 @@ def _nfcpy(path: str) -> Result:
 
         clf = nfc.ContactlessFrontend()
         opened = clf.open(path)
-    except (ImportError, OSError, IOError) as exc:  # noqa: UP024 - nfcpy raises both
+    except (ImportError, OSError) as exc:
         return Result(FAIL, "reader", f"nfcpy {path}: {exc}", STOP_SERVICE)
     if not opened:
         return Result(FAIL, "reader", f"nfcpy found no reader at {path}",

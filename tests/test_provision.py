@@ -105,7 +105,7 @@ def test_signed_code_provisions_a_kiosk_on_a_secured_broker(secured, tmp_path):
     assert (tmp_path / "code.png").stat().st_size > 0
     conf = tmp_path / "etc" / "kiosk.toml"
     # The code read from stdin, as a HID scanner types it.
-    out = run("kiosk", "provision", "--code", "-", "--trust-key", public, "--output", str(conf),
+    out = run("kiosk", "provision", "--code", "-", f"--trust-key={public}", "--output", str(conf),
               "--qr", "sim", "--outbox", str(tmp_path / "state" / "outbox.db"), "--no-input",
               stdin=code.stdout)
     assert out.returncode == 0, out.stderr
@@ -180,7 +180,7 @@ def test_badly_signed_codes_are_refused(tmp_path):
     for code, reason in cases.items():
         with pytest.raises(CodeRefused, match=reason):
             verify(code, [trusted])
-        out = run("kiosk", "provision", "--code", code, "--trust-key", trusted, "--output",
+        out = run("kiosk", "provision", "--code", code, f"--trust-key={trusted}", "--output",
                   str(conf), *sim_flags(tmp_path))
         assert out.returncode == 3 and reason in out.stderr, out.stderr
         assert not conf.exists()

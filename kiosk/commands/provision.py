@@ -16,7 +16,8 @@ def register(subs) -> None:
     p.add_argument("--code", help="a signed provisioning code (`ledger provision-code`); '-' reads"
                    " one line from stdin, as a HID scanner types it")
     p.add_argument("--trust-key", action="append", default=[],
-                   help=f"trusted provisioning public key (base64url); default: {TRUST_FILE}")
+                   help=f"trusted provisioning public key (base64url; write --trust-key=KEY, a key may"
+                   f" begin with '-'); default: {TRUST_FILE}")
     p.add_argument("--store")
     p.add_argument("--lane")
     p.add_argument("--id", help="this kiosk's id")
@@ -33,7 +34,7 @@ def register(subs) -> None:
     p.add_argument("--reader-path", help="nfcpy path or PC/SC reader name")
     p.add_argument("--qr", choices=("sim", "camera", "hid", "serial", "none"))
     p.add_argument("--qr-device")
-    p.add_argument("--qr-key", action="append", default=None, help="member QR public key (repeat)")
+    p.add_argument("--qr-key", action="append", default=None, help="member QR public key (repeat; write --qr-key=KEY)")
     p.add_argument("--display", help="display driver (ssd1306, sh1106, ssd1351, dummy, ...)")
     p.add_argument("--gpio", choices=("mock", "real"))
     p.add_argument("--pin", action="append", default=[], metavar="NAME=BCM",
