@@ -147,8 +147,12 @@ class RemoteConfig:
 
     def on_message(self, msg) -> None:
         """paho's thread: a valid update is saved as pending and the daemon restarts."""
-        if not msg.payload or self.state.data["pending"]:
-            return None  # cleared, or one is still being tried
+        if not msg.payload:
+            return None  # cleared
+        if self.state.data["pending"]:
+            log.info("config update message ignored: update %s is still being tried",
+                     self.state.data["pending"]["serial"])
+            return None
         try:
             text = msg.payload.decode("ascii")
             body = check_update(text, self.app.cfg, self.path, self.state)
