@@ -190,4 +190,17 @@ def write(a: Answers, path: str | Path, force: bool = False) -> Config:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    _share_with_service(path)
     return load(path)
+
+
+def _share_with_service(path: Path) -> None:
+    """The service runs as user kiosk: give the 0640 file to its group when we can."""
+    import grp
+
+    try:
+        gid = grp.getgrnam("kiosk").gr_gid
+    except KeyError:
+        return  # no service user here (a workstation, the tests)
+    if os.geteuid() == 0:
+        os.chown(path, -1, gid)
