@@ -185,6 +185,7 @@ def write(a: Answers, path: str | Path, force: bool = False) -> Config:
         Path(ca_path).write_text(a.ca_pem, encoding="ascii")
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    os.fchmod(fd, 0o640)  # whatever the umask: the service's group must read it
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(to_toml(cfg))
         f.flush()
