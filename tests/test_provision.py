@@ -201,3 +201,30 @@ def test_prompts_ask_again_after_a_refused_answer(monkeypatch, capsys):
                                                        "broker.example", 8883)
     refusals = [ln for ln in capsys.readouterr().out.splitlines() if "refused" in ln]
     assert len(refusals) == 4, refusals
+
+
+def test_code_scanned_by_the_camera_provisions(tmp_path):
+    """The zero-touch path: the code's QR in front of the camera (a recorded clip here: OpenCV
+    reads a video file through the same code path as a V4L2 camera)."""
+    import cv2
+
+    from tests.qr_images import frame, qr_image
+
+    pem, public = new_private_pem()
+    (tmp_path / "p.pem").write_bytes(pem)
+    code = sign(load_private(tmp_path / "p.pem"),
+                {"store": "store-1", "lane": "lane-1", "id": "kiosk-7", "host": "localhost",
+                 "reader": "sim", "display": "dummy", "gpio": "mock"})
+    member_code = qr_image("lk1.c.loyalty.ada.1." + "A" * 86, 3)  # not a provisioning code
+    size = (1280, 720)
+    clip = cv2.VideoWriter(str(tmp_path / "scan.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, size)
+    for f in [frame([], size=size)] * 2 + [frame([(member_code, (40, 40))], size=size)] * 2 + \
+            [frame([(qr_image(code, 4), (300, 40))], size=size)] * 3:
+        clip.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR))
+    clip.release()
+    conf = tmp_path / "kiosk.toml"
+    out = run("kiosk", "provision", "--scan", "--qr-device", str(tmp_path / "scan.avi"),
+              f"--trust-key={public}", "--output", str(conf), "--qr", "sim", "--outbox",
+              str(tmp_path / "outbox.db"), "--no-input")
+    assert out.returncode == 0, out.stderr
+    assert load(conf)["kiosk"]["id"] == "kiosk-7"

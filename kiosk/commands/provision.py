@@ -15,6 +15,10 @@ def register(subs) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing config")
     p.add_argument("--code", help="a signed provisioning code (`ledger provision-code`); '-' reads"
                    " one line from stdin, as a HID scanner types it")
+    p.add_argument("--scan", action="store_true",
+                   help="read the code with the camera (--qr-device: empty for the Pi camera,"
+                   " /dev/videoN, or a video file)")
+    p.add_argument("--scan-timeout", type=float, default=120.0, help="give up scanning after this, s")
     p.add_argument("--trust-key", action="append", default=[],
                    help=f"trusted provisioning public key (base64url; write --trust-key=KEY, a key may"
                    f" begin with '-'); default: {TRUST_FILE}")
@@ -55,10 +59,39 @@ def _trusted(args) -> list[str]:
         return []
 
 
+def scan(device: str, timeout: float) -> str:
+    """The first provisioning code the camera sees (other codes in view are skipped)."""
+    import time
+
+    from drivers.qr_camera import open_source
+    from drivers.qr_decode import decode
+    from kiosk.provision import BadAnswer
+
+    try:
+        source = open_source(device, "1280x720")
+    except OSError as exc:
+        raise BadAnswer(f"scan: {exc}") from None
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            for text in decode(source.read()):
+                if isinstance(text, str) and text.startswith("lkp1."):
+                    return text
+    except OSError as exc:
+        raise BadAnswer(f"scan: no provisioning code seen ({exc})") from None
+    finally:
+        source.close()
+    raise BadAnswer(f"scan: no provisioning code seen in {timeout:.0f} s")
+
+
 def _from_code(args, a) -> None:
     from kiosk.provision_code import verify
 
-    text = sys.stdin.readline() if args.code == "-" else args.code
+    if args.scan:
+        print("show the provisioning code to the camera", file=sys.stderr)
+        text = scan(args.qr_device or "", args.scan_timeout)
+    else:
+        text = sys.stdin.readline() if args.code == "-" else args.code
     got = verify(text, _trusted(args))
     for key, value in got.items():
         setattr(a, key, list(value) if key == "qr_keys" else value)
@@ -131,7 +164,7 @@ def _run(args) -> int:
 
     a = Answers()
     try:
-        if args.code:
+        if args.code or args.scan:
             _from_code(args, a)
         _from_flags(args, a)  # flags override what a code carries (e.g. --output paths)
         if not args.no_input and sys.stdin.isatty():
