@@ -99,5 +99,6 @@ def _run(args) -> int:
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"install: {exc}", file=sys.stderr)
         return 2
-    print(f"next: sudo {args.exec} provision ...   then   sudo -u kiosk {args.exec} doctor")
+    print(f"next: sudo {args.exec} provision ...; sudo -u kiosk {args.exec} doctor;"
+          " sudo systemctl start kiosk")
     return 0
