@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint bootstrap clean
+.PHONY: demo test bench lint bootstrap clean install uninstall
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -22,3 +22,11 @@ lint: bootstrap
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache *.egg-info
+
+# The kiosk as a service (system user, /opt/kiosk/venv, /etc/kiosk, /var/lib/kiosk, unit, udev,
+# modprobe; see docs/operations.md). `make uninstall` keeps config and outbox unless PURGE=1.
+install:
+	@scripts/install.sh
+
+uninstall:
+	@scripts/uninstall.sh

@@ -61,6 +61,8 @@ class KioskApp:
         self.events: queue.Queue = queue.Queue()
         self.outbox = Outbox(cfg["outbox"]["path"], cfg["outbox"]["max_ops"])
         self.uplink_up = True  # no bridge state seen: the ledger is as reachable as our broker
+        self.topic_handlers: dict = {}  # extra topics (remote config): topic -> fn(Incoming)
+        self.exit_code = 0  # run_daemon's exit status (75: restart me, see kiosk.remote_config)
         self.link = self._make_link()
         screen = self.devices.screen
         feedback = self.devices.feedback
@@ -119,6 +121,8 @@ class KioskApp:
 
     def _classify(self, msg: Incoming):
         k = self.cfg["kiosk"]
+        if msg.topic in self.topic_handlers:
+            return self.topic_handlers[msg.topic](msg)
         if msg.topic == topics.basket(k["store"], k["lane"]):
             if not msg.payload:
                 return None  # retained basket cleared
@@ -177,9 +181,11 @@ class KioskApp:
             self.link.start()
             self.session.refresh()
             self.ready.set()
+            _sd_notify("READY=1\nSTATUS=running")
             log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
             self._loop()
         finally:
+            _sd_notify("STOPPING=1")
             for dev in reversed(started):
                 _quietly(dev.stop)
             final = messages.encode("status", self.session.status_message("offline"))
@@ -246,6 +252,14 @@ def _watchdog():
     return Watchdog.from_env()
 
 
+def _sd_notify(state: str) -> None:
+    try:
+        from kiosk.watchdog import notify
+    except ImportError:
+        return
+    notify(state)
+
+
 def _quietly(fn) -> None:
     try:
         fn()
@@ -259,5 +273,9 @@ def run_daemon(cfg: Config) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: app.events.put(e.Stop()))
     log.info("config %s: %s", cfg.path, json.dumps(cfg.redacted()))
+    if cfg["remote"]["keys"]:
+        from kiosk.remote_config import RemoteConfig
+
+        RemoteConfig(app, cfg.path).attach()
     app.run()
-    return 0
+    return app.exit_code

@@ -20,6 +20,9 @@ COMMANDS = [
     "kiosk.commands.sim",
     "kiosk.commands.screens",
     "kiosk.commands.readers",
+    "kiosk.commands.provision",
+    "kiosk.commands.doctor",
+    "kiosk.commands.install",
 ]
 
 

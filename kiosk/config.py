@@ -177,6 +177,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "led_red": Field(int, 27, min=0, max=27, help="BCM pin of the red LED."),
         "buzzer": Field(int, 22, min=0, max=27, help="BCM pin of the buzzer."),
     },
+    "remote": {
+        "keys": Field(list, (), example=[], help="Public keys (base64url) whose signed config"
+                      " updates this kiosk applies (`ledger config-update`); empty: none."),
+        "confirm_s": Field(int, 120, min=2, max=3600, help="A config update that cannot reach the"
+                           " broker within this many seconds is dropped again."),
+    },
 }
 
 

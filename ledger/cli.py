@@ -18,6 +18,10 @@ COMMANDS = [
     "ledger.commands.members",
     "ledger.commands.balance",
     "ledger.commands.qr",
+    "ledger.commands.broker_config",
+    "ledger.commands.provision_code",
+    "ledger.commands.fleet",
+    "ledger.commands.config_update",
 ]
 
 

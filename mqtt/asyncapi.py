@@ -59,6 +59,16 @@ def document() -> dict:
         "broker is up or down (Mosquitto's notification_topic). A kiosk that sees '0' counts "
         "itself offline: it keeps ops in its outbox and says points are saved.",
         "messages": {"uplink": {"$ref": "#/components/messages/uplink"}}}
+    channels["config"] = {
+        "address": topics.config("{store}", "{kiosk}"), "parameters": {"store": ID, "kiosk": ID},
+        "description": "ledger -> kiosk. Retained, signed config update (Ed25519, see "
+        "kiosk/remote_config.py and docs/operations.md): applied through a restart, kept once the "
+        "broker is reached with it, dropped again when not.",
+        "messages": {"config": {"$ref": "#/components/messages/config"}}}
+    messages["config"] = {"name": "config", "contentType": "text/plain",
+                          "payload": {"type": "string", "maxLength": 65536,
+                                      "description": "a signed update as kiosk.remote_config "
+                                      "writes it"}}
     messages["uplink"] = {"name": "uplink", "contentType": "text/plain",
                           "payload": {"type": "string", "enum": ["0", "1"]}}
     return {

@@ -48,6 +48,11 @@ def status(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/status"
 
 
+def config(store: str, kiosk: str) -> str:
+    """Signed config updates for one kiosk (ledger -> kiosk, retained), see kiosk.remote_config."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/config"
+
+
 def uplink(store: str) -> str:
     """The store broker's bridge to the ledger's broker: "1" up, "0" down (retained).
 

@@ -14,9 +14,11 @@ def register(subs) -> None:
 def _run(args) -> int:
     from kiosk.app import run_daemon
     from kiosk.config import DEFAULT_PATH, ConfigError, load
+    from kiosk.remote_config import load_effective
 
+    path = args.config or DEFAULT_PATH
     try:
-        cfg = load(args.config or DEFAULT_PATH)
+        cfg = load_effective(path, load(path))  # with a signed remote update on top, if any
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

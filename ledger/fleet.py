@@ -1,0 +1,92 @@
+"""The fleet's state from the kiosks' retained status messages, and what needs a technician.
+
+A kiosk's last will says only "offline": the queue depth it had is taken from the last full
+status seen (kept in a small JSON file between runs), so a kiosk that went away while holding
+unsynced ops is still flagged. An "online" status that has not been refreshed for
+``STALE_S`` counts as offline too: that is what a store whose uplink is cut looks like from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+STALE_S = 120.0  # kiosks publish status every 30 s
+
+
+@dataclass
+class KioskRow:
+    store: str
+    kiosk: str
+    state: str
+    last_seen: str | None
+    version: str | None
+    queue_depth: int | None
+    oldest_pending_s: float | None
+    flag: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _age(at: str | None, now: dt.datetime) -> float | None:
+    try:
+        return (now - dt.datetime.fromisoformat(at)).total_seconds() if at else None
+    except ValueError:
+        return None
+
+
+def row(store: str, kiosk: str, status: dict, known: dict | None, now: dt.datetime) -> KioskRow:
+    """One kiosk's row: its status, filled in from the last full status when it lacks figures."""
+    full = status if "queue_depth" in status else (known or {})
+    at = status.get("at") or full.get("at")
+    age = _age(at, now)
+    state = status.get("state", "unknown")
+    if state == "online" and age is not None and age > STALE_S:
+        state = "stale"
+    depth = full.get("queue_depth")
+    oldest = full.get("oldest_pending_s")
+    if oldest is not None and age is not None and depth:
+        oldest = round(oldest + age, 1)  # the status was that old already
+    r = KioskRow(store, kiosk, state, at, full.get("version"), depth, oldest)
+    if state != "online":
+        if depth:
+            r.flag = f"OFFLINE WITH {depth} UNSYNCED OPS"
+        elif depth is None:
+            r.flag = "offline, queue unknown"
+    elif full.get("queue_warning"):
+        r.flag = "queue nearly full"
+    return r
+
+
+def load_known(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}  # a lost cache only costs the figures of kiosks already offline
+
+
+def save_known(path: str, known: dict, statuses: dict) -> None:
+    if not path:
+        return
+    for key, status in statuses.items():
+        if "queue_depth" in status:
+            known[key] = status
+    tmp = Path(path + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def table(rows: list[KioskRow]) -> str:
+    head = ("store", "kiosk", "state", "last seen", "queue", "oldest pending", "flag")
+    lines = [head]
+    for r in rows:
+        oldest = "-" if r.oldest_pending_s is None else f"{r.oldest_pending_s / 60:.0f} min"
+        lines.append((r.store, r.kiosk, r.state, (r.last_seen or "-")[:19],
+                      "?" if r.queue_depth is None else str(r.queue_depth), oldest, r.flag))
+    widths = [max(len(x[i]) for x in lines) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip() for x in lines)
