@@ -133,7 +133,10 @@ def parse(data: str | bytes, url_prefix: str = "") -> MemberCode:
                             ("signature", sig, SIG_RE.fullmatch(sig))):
         if not ok:
             raise QrRefused("format", f"bad {name} field {value[:40]!r}")
-    return MemberCode(kind, program, member, int(counter), b64decode(sig))
+    signature = b64decode(sig)
+    if b64encode(signature) != sig:  # spare low bits set: another text for the same signature
+        raise QrRefused("format", "signature field is not in canonical base64url")
+    return MemberCode(kind, program, member, int(counter), signature)
 
 
 # -- signing (the ledger) ------------------------------------------------------------
