@@ -36,7 +36,7 @@ def _probe_nfcpy(nfc, path: str) -> FoundReader:
     try:
         clf = nfc.ContactlessFrontend(path)
     except OSError as exc:
-        note = ("access denied: install systemd/99-kiosk-readers.rules" if exc.errno == 13 else
+        note = ("access denied: install systemd/60-kiosk.rules" if exc.errno == 13 else
                 "busy: held by pcscd or the pn533 kernel module (see docs/readers.md)"
                 if exc.errno == 16 else str(exc))
         return FoundReader("nfcpy", path, "contactless reader", False, note)

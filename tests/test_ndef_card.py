@@ -188,7 +188,7 @@ def test_udev_rules_cover_every_usb_reader_nfcpy_drives():
     from pathlib import Path
 
     nfc_device = pytest.importorskip("nfc.clf.device")
-    text = (Path(__file__).parent.parent / "systemd" / "99-kiosk-readers.rules").read_text()
+    text = (Path(__file__).parent.parent / "systemd" / "60-kiosk.rules").read_text()
     rules = set(re.findall(r'idVendor}=="([0-9a-f]{4})", ATTRS{idProduct}=="([0-9a-f]{4})"', text))
     wanted = {(f"{v:04x}", f"{p:04x}") for v, p in nfc_device.usb_device_map}
     assert wanted <= rules
