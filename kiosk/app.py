@@ -147,9 +147,17 @@ class KioskApp:
         return e.LinkUp(True) if up else e.LinkDown("uplink to the ledger's broker is down")
 
     def _program_event(self, payload: bytes):
-        log.debug("program message (%d bytes) ignored: no program verification configured",
-                  len(payload))
-        return None
+        """A signed program from the ledger: used for previews once a [program] key checks it."""
+        keys = self.cfg.get("program", {}).get("keys", ())
+        if not keys:
+            log.debug("program message (%d bytes) ignored: no [program] keys configured",
+                      len(payload))
+            return None
+        if not payload:
+            return None  # retained program cleared
+        from ledger.programsign import verify  # the engine is only needed once keys are set
+
+        return e.ProgramReceived(verify(payload, keys))
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:

@@ -8,7 +8,9 @@ The ledger's own pricing is the one that counts; the kiosk's ``earn`` is only it
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 from ledger.program import Basket, MemberState, Program
 from ledger.store import LedgerStore, new_member_id
@@ -40,25 +42,56 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
 
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
     member_id, created = _resolve(store, program, op)
-    member = store.member(member_id)
-    state = MemberState(member_id, member.balance, member.tier)
+    if op.get("redeem"):
+        store.lock_member(member_id)
+    state = member_state(store, program, member_id)
     earned = 0
     if op["kind"] == "sale":
         earned = program.quote(Basket.from_message(op), state).earn
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
-    redeemed, refused = _redeem(store, program, op, member_id, member.balance, origin)
+    redeemed, refused = _redeem(store, program, op, state, origin)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
+    tier = _review_tier(store, program, state, earned)
     result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
-              "balance": store.balance(member_id), "tier": member.tier, "earned": earned,
+              "balance": store.balance(member_id), "tier": tier, "earned": earned,
               "redeemed": redeemed}
     if refused:
         result["reason"] = ("refused: " + "; ".join(refused))[:200]
     if created:
         log.info("op %s enrolled new member %s", op["op_id"], member_id)
     return result
+
+
+def member_state(store: LedgerStore, program: Program, member_id: str,
+                 now: dt.datetime | None = None) -> MemberState:
+    """What the program may price with: balance, tier, and the facts it reads, if any."""
+    member = store.member(member_id)
+    facts = {}
+    if getattr(program, "needs_facts", False):
+        now = now or dt.datetime.now(dt.UTC)
+        local = now.astimezone(ZoneInfo(program.timezone))
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+        window = now - dt.timedelta(days=program.tier_window_days)
+        facts = store.facts(member_id, _iso(day_start), _iso(window))
+    return MemberState(member_id, member.balance, member.tier, facts)
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.isoformat(timespec="milliseconds")  # the journal's own format, so text compares
+
+
+def _review_tier(store: LedgerStore, program: Program, state: MemberState, earned: int) -> str:
+    """Tiers follow the points earned over the window: the sale that crosses a threshold
+    upgrades at once; falling below it downgrades at the next sale (see docs/program.md)."""
+    facts = {**state.facts, "window_points": state.facts.get("window_points", 0) + earned}
+    tier = program.tier_for(MemberState(state.member_id, state.balance, state.tier, facts))
+    if tier != state.tier:
+        store.set_tier(state.member_id, tier)
+        log.info("member %s: tier %s -> %s", state.member_id, state.tier, tier)
+    return tier
 
 
 def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]:
@@ -80,6 +113,9 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
     store.create_member(member_id)
     store.bind_token(member_id, token["kind"], token["value"])
     store.journal(member_id, "enrol", 0, op["op_id"], op.get("basket_id"), reason="joined")
+    if program.enrolment_bonus:
+        store.journal(member_id, "bonus", program.enrolment_bonus, op["op_id"],
+                      op.get("basket_id"), reason="enrolment bonus")
     return member_id, True
 
 
@@ -93,7 +129,7 @@ def token_member(store: LedgerStore, token: dict) -> str | None:
     return member_id
 
 
-def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, balance: int,
+def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             origin: Origin) -> tuple[int, list[str]]:
     """Redeem what the op asks for and the balance covers; the rest is recorded as refused.
 
@@ -101,10 +137,14 @@ def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, bala
     ``refusals`` table for reports and named in the ack.
     """
     redeemed, refused = 0, []
+    member_id, balance = state.member_id, state.balance
+    offered = {r.reward_id for r in program.rewards(state)}
     for item in op.get("redeem", []):
         reward = program.reward(item["reward_id"])
         if reward is None:
             why = f"unknown reward {item['reward_id']}"
+        elif reward.reward_id not in offered:
+            why = f"{reward.reward_id} is not offered to tier {state.tier}"
         elif reward.cost > balance - redeemed:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         else:
@@ -129,7 +169,7 @@ def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
     member = store.member(member_id) if member_id else None
     if member is None:
         return {"v": 1, "found": False, "program_version": program.version}
-    state = MemberState(member.member_id, member.balance, member.tier)
+    state = member_state(store, program, member.member_id)
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
                 "discount_minor": r.discount_minor, "affordable": r.cost <= member.balance}
                for r in program.rewards(state)[:50]]

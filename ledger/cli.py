@@ -18,6 +18,8 @@ COMMANDS = [
     "ledger.commands.members",
     "ledger.commands.balance",
     "ledger.commands.qr",
+    "ledger.commands.program",
+    "ledger.commands.db",
 ]
 
 

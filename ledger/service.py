@@ -8,6 +8,10 @@ a replay burst does not hold up a customer at the counter.
 
 Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
 the load on one broker, and a repeated op_id is harmless wherever it lands.
+
+Each op is priced with the program version it names while that version is within its grace
+period (ledger.programs). With a program signing key, the service publishes the active program
+retained and signed on ``loyalty/v1/program`` at start and whenever a new version is loaded.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from ledger import db as dbm
 from ledger.apply import apply_op, lookup
-from ledger.program import DefaultProgram, Program
+from ledger.program import Program
+from ledger.programs import ProgramBook
+from ledger.programsign import signed_message
 from ledger.store import LedgerStore
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink
@@ -44,9 +51,13 @@ class LookupIn:
 
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
-                 program: Program | None = None, username: str = "", password: str = "") -> None:
+                 program: Program | None = None, username: str = "", password: str = "",
+                 program_key=None) -> None:
         self.db_path = db_path
-        self.program = program or DefaultProgram()
+        self.fixed_program = program  # tests: one program for every op, ignoring the store
+        self.program_key = program_key  # Ed25519 private key, or None: publish nothing
+        self.book = ProgramBook()
+        self.published_version: int | None = None
         self.ops: queue.Queue = queue.Queue()
         self.lookups: queue.Queue = queue.Queue()
         self.applied_total = 0
@@ -54,7 +65,8 @@ class LedgerService:
         self._threads: list[threading.Thread] = []
         self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
                              username=username, password=password, on_message=self._on_message,
-                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000)
+                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000,
+                             on_connect=self._on_connect)
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
 
@@ -78,8 +90,14 @@ class LedgerService:
         self.ops.put(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
 
     # -- life cycle ------------------------------------------------------------------------
+    @property
+    def program(self) -> Program:
+        return self.fixed_program or self.book.active
+
     def start(self, timeout: float = 15.0) -> bool:
         """Start the threads and connect; True once connected."""
+        # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
+        self._refresh_programs(LedgerStore(self.db_path), close=True)
         for target, name in ((self._apply_loop, "ledger-apply"), (self._lookup_loop, "ledger-lookup")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -107,24 +125,66 @@ class LedgerService:
             store.close()
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
+        self._refresh_programs(store)
         acks = []
-        with store.transaction() as db:
+        with store.transaction():
             for item in batch:
-                db.execute("SAVEPOINT op")
-                try:
-                    result = apply_op(store, self.program, item.op,
-                                      (item.store, item.kiosk, item.op["kiosk_seq"]))
-                except Exception:  # noqa: BLE001 - one bad op must not sink the batch
-                    db.execute("ROLLBACK TO op")
-                    log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
-                                  item.op["op_id"], item.store, item.kiosk)
-                    continue
-                finally:
-                    db.execute("RELEASE op")
-                acks.append((item, result))
+                result = self._apply_one(store, item)
+                if result is not None:
+                    acks.append((item, result))
         self.applied_total += len(acks)
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
             self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
+
+    def _apply_one(self, store: LedgerStore, item: OpIn, attempts: int = 3) -> dict | None:
+        """Apply one op under its own savepoint; None when it failed (not acked: the kiosk
+        resends). A clash with another worker's transaction is retried (db.retryable)."""
+        program = self.fixed_program or self.book.for_op(item.op)
+        origin = (item.store, item.kiosk, item.op["kiosk_seq"])
+        for attempt in range(attempts):
+            store.db.execute("SAVEPOINT op")
+            try:
+                result = apply_op(store, program, item.op, origin)
+            except Exception as exc:  # noqa: BLE001 - one bad op must not sink the batch
+                store.db.execute("ROLLBACK TO op")
+                store.db.execute("RELEASE op")
+                if dbm.retryable(exc) and attempt + 1 < attempts:
+                    log.info("op %s clashed with another worker (%s); again", item.op["op_id"],
+                             type(exc).__name__)
+                    continue
+                log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
+                              item.op["op_id"], item.store, item.kiosk)
+                return None
+            store.db.execute("RELEASE op")
+            return result
+        return None
+
+    # -- programs ------------------------------------------------------------------------------
+    def _refresh_programs(self, store: LedgerStore, close: bool = False) -> None:
+        """Pick up a version loaded by `ledger program load` since the last batch."""
+        try:
+            if store.latest_program_version() != self.book.version:
+                self.book = ProgramBook.load(store)
+                log.info("program version %s active", self.book.active.version)
+                self._publish_program()
+        finally:
+            if close:
+                store.close()
+
+    def _on_connect(self, _session_present: bool) -> None:
+        self.published_version = None  # a broker without persistence forgets retained messages
+        self._publish_program()
+
+    def _publish_program(self) -> None:
+        version = self.book.version
+        if self.program_key is None or version is None or version == self.published_version:
+            return
+        if not self.link.connected.is_set():
+            return  # _on_connect publishes it
+        payload = signed_message(self.book.bodies[version], self.program_key)
+        if self.link.publish(topics.PROGRAM, payload, 1, retain=True):
+            self.published_version = version
+            log.info("published program version %s (retained, signed)", version)
 
     # -- lookup thread ---------------------------------------------------------------------------
     def _lookup_loop(self) -> None:

@@ -1,68 +1,25 @@
-"""The ledger's SQLite database: members, their cards and codes, the append-only journal, and
-the record of every op applied (the idempotency keys).
+"""The ledger's database (SQLite or PostgreSQL, see ledger.db): members, their cards and codes,
+the append-only journal, the record of every op applied (the idempotency keys), and the program
+versions.
 
 A member's balance is never stored: it is the sum of the member's journal, so the two cannot
-disagree. Writes go through ``transaction()`` (BEGIN IMMEDIATE, WAL, synchronous=FULL), so two
-`ledger serve` processes on one file serialise their writes and never apply an op twice.
+disagree. Writes go through ``transaction()``. On SQLite (BEGIN IMMEDIATE, WAL,
+synchronous=FULL) two `ledger serve` processes on one file serialise their writes; on
+PostgreSQL they run side by side and the unique op_id settles a race (see db.retryable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger import db as dbm
 from ledger.tokens import normalise, token_key
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS members (
-    member_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL DEFAULT '',
-    tier TEXT NOT NULL DEFAULT 'member',
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    token_key TEXT PRIMARY KEY,
-    member_id TEXT NOT NULL REFERENCES members(member_id),
-    added_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id);
-CREATE TABLE IF NOT EXISTS journal (
-    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    member_id TEXT NOT NULL REFERENCES members(member_id),
-    kind TEXT NOT NULL,
-    points INTEGER NOT NULL,
-    op_id TEXT,
-    basket_id TEXT,
-    store TEXT,
-    kiosk TEXT,
-    kiosk_seq INTEGER,
-    reason TEXT NOT NULL DEFAULT '',
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS journal_member ON journal(member_id, points);
-CREATE TABLE IF NOT EXISTS ops (
-    op_id TEXT PRIMARY KEY,
-    store TEXT NOT NULL,
-    kiosk TEXT NOT NULL,
-    kiosk_seq INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    result TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refusals (
-    op_id TEXT NOT NULL,
-    member_id TEXT,
-    what TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
 
 
 class LedgerError(ValueError):
@@ -87,22 +44,33 @@ def new_member_id() -> str:
 
 class LedgerStore:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        """Open the ledger at ``path`` (a file, or a postgresql:// URL).
+
+        A SQLite file is brought up to the current schema on open; a PostgreSQL database must
+        be upgraded by the operator (`ledger db upgrade`), and opening it says so if it was not.
+        """
         self.path = str(path)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                  timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.postgres = dbm.is_postgres(self.path)
         if not readonly:
-            self.db.executescript(SCHEMA)
+            self._check_schema()
+        self.db = dbm.connect(self.path)
+
+    def _check_schema(self) -> None:
+        if not self.postgres:
+            if not Path(self.path).exists() or dbm.pending(self.path):
+                dbm.upgrade(self.path)
+            return
+        todo = dbm.pending(self.path)
+        if todo:
+            raise dbm.SchemaError(f"the ledger database needs migrations {', '.join(todo)}: "
+                                  "run `ledger db upgrade --db URL` first")
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+    def transaction(self) -> Iterator:
+        self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
@@ -134,7 +102,8 @@ class LedgerStore:
         owner = self.member_of(key)
         if owner is not None and owner != member_id:
             raise LedgerError(f"{key} belongs to member {owner} already")
-        self.db.execute("INSERT OR IGNORE INTO tokens VALUES (?,?,?)", (key, member_id, now_iso()))
+        self.db.execute("INSERT INTO tokens VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                        (key, member_id, now_iso()))
 
     def member_of(self, key: str) -> str | None:
         row = self.db.execute("SELECT member_id FROM tokens WHERE token_key=?", (key,)).fetchone()
@@ -203,12 +172,52 @@ class LedgerStore:
 
     def refusals(self) -> list[dict]:
         rows = self.db.execute("SELECT op_id, member_id, what, reason, at FROM refusals"
-                               " ORDER BY rowid")
+                               " ORDER BY at, op_id")
         return [dict(zip(("op_id", "member_id", "what", "reason", "at"), r, strict=True))
                 for r in rows]
 
     def op_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM ops").fetchone()[0]
+
+    # -- what the rule engine may ask about a member ------------------------------------
+    def lock_member(self, member_id: str) -> None:
+        """Hold the member's row until commit, so two PostgreSQL workers redeeming for one
+        member cannot both spend the same points (SQLite's write lock does this already)."""
+        if self.postgres:
+            self.db.execute("SELECT 1 FROM members WHERE member_id=? FOR UPDATE", (member_id,))
+
+    def set_tier(self, member_id: str, tier: str) -> None:
+        self.db.execute("UPDATE members SET tier=? WHERE member_id=?", (tier, member_id))
+
+    def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
+        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
+            " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0)"
+            " FROM journal WHERE member_id=? AND kind='earn'",
+            (day_start, window_start, member_id)).fetchone()
+        return {"visits": int(row[0]), "earned_today": int(row[1]), "window_points": int(row[2])}
+
+    # -- program versions ------------------------------------------------------------------
+    def save_program(self, version: int, body: dict) -> None:
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
+                raise LedgerError(f"program version {version} is loaded already; "
+                                  "raise `version` in the file")
+            latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+            if latest is not None and version < latest:
+                raise LedgerError(f"program version {version} is older than the active "
+                                  f"version {latest}")
+            self.db.execute("INSERT INTO programs VALUES (?,?,?)",
+                            (version, json.dumps(body), now_iso()))
+
+    def programs(self) -> list[tuple[int, dict, str]]:
+        """Every program version loaded: (version, body, loaded_at), oldest first."""
+        rows = self.db.execute("SELECT version, body, loaded_at FROM programs ORDER BY version")
+        return [(r[0], json.loads(r[1]), r[2]) for r in rows.fetchall()]
+
+    def latest_program_version(self) -> int | None:
+        return self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
 
 
 def card_value(value: str) -> str:
