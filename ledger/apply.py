@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from ledger import db as dbm
 from ledger.program import Basket, MemberState, Program
 from ledger.store import LedgerStore, new_member_id
 from ledger.tokens import token_key
@@ -38,6 +39,28 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
     store.record_op(op["op_id"], origin, result)
     return result
+
+
+def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: Origin,
+                       attempts: int = 3) -> dict:
+    """``apply_op`` under a savepoint of the open transaction, so a failing op undoes only
+    itself; a clash with another worker's transaction (db.retryable) is tried again, and then
+    finds the other worker's result. Other errors propagate, with the op undone."""
+    for attempt in range(attempts):
+        store.db.execute("SAVEPOINT op")
+        try:
+            result = apply_op(store, program, op, origin)
+        except Exception as exc:
+            store.db.execute("ROLLBACK TO op")
+            store.db.execute("RELEASE op")
+            if not (dbm.retryable(exc) and attempt + 1 < attempts):
+                raise
+            log.info("op %s clashed with another worker (%s); again", op["op_id"],
+                     type(exc).__name__)
+            continue
+        store.db.execute("RELEASE op")
+        return result
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:

@@ -21,8 +21,7 @@ import queue
 import threading
 from dataclasses import dataclass
 
-from ledger import db as dbm
-from ledger.apply import apply_op, lookup
+from ledger.apply import apply_in_savepoint, lookup
 from ledger.program import Program
 from ledger.programs import ProgramBook
 from ledger.programsign import signed_message
@@ -136,28 +135,15 @@ class LedgerService:
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
             self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
 
-    def _apply_one(self, store: LedgerStore, item: OpIn, attempts: int = 3) -> dict | None:
-        """Apply one op under its own savepoint; None when it failed (not acked: the kiosk
-        resends). A clash with another worker's transaction is retried (db.retryable)."""
+    def _apply_one(self, store: LedgerStore, item: OpIn) -> dict | None:
         program = self.fixed_program or self.book.for_op(item.op)
         origin = (item.store, item.kiosk, item.op["kiosk_seq"])
-        for attempt in range(attempts):
-            store.db.execute("SAVEPOINT op")
-            try:
-                result = apply_op(store, program, item.op, origin)
-            except Exception as exc:  # noqa: BLE001 - one bad op must not sink the batch
-                store.db.execute("ROLLBACK TO op")
-                store.db.execute("RELEASE op")
-                if dbm.retryable(exc) and attempt + 1 < attempts:
-                    log.info("op %s clashed with another worker (%s); again", item.op["op_id"],
-                             type(exc).__name__)
-                    continue
-                log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
-                              item.op["op_id"], item.store, item.kiosk)
-                return None
-            store.db.execute("RELEASE op")
-            return result
-        return None
+        try:
+            return apply_in_savepoint(store, program, item.op, origin)
+        except Exception:  # noqa: BLE001 - one bad op must not sink the batch
+            log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
+                          item.op["op_id"], item.store, item.kiosk)
+            return None
 
     # -- programs ------------------------------------------------------------------------------
     def _refresh_programs(self, store: LedgerStore, close: bool = False) -> None:

@@ -1,5 +1,6 @@
 """`ledger serve` as a real process on a real Mosquitto: duplicate deliveries, bad payloads, two
-workers sharing one broker, a broker that drops queued messages, and kill -9 mid-replay."""
+workers sharing one broker, a broker that drops queued messages, and kill -9 mid-replay. The
+tests taking ``ledger_db`` run on SQLite and on a private PostgreSQL cluster."""
 
 import json
 import logging
@@ -52,8 +53,8 @@ class Peer:
 
 
 @pytest.fixture
-def ledger(broker, tmp_path):
-    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+def ledger(broker, tmp_path, ledger_db):
+    led = LedgerProcess(ledger_db, broker, tmp_path / "ledger.log")
     led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
     led.start()
     yield led
@@ -90,7 +91,8 @@ BAD_OPS = [
 ]
 
 
-def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tmp_path):
+def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tmp_path,
+                                                               ledger_db):
     peer = Peer(broker)
     for payload, _ in BAD_OPS:
         peer.send_op(payload)
@@ -109,13 +111,13 @@ def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tm
     good = op()
     peer.send_op(good)
     assert peer.next_ack()["op_id"] == good["op_id"]
-    assert LedgerStore(tmp_path / "ledger.db").op_count() == 1  # nothing else was written
+    assert LedgerStore(ledger_db).op_count() == 1  # nothing else was written
     assert ledger.proc.poll() is None
     peer.link.stop()
 
 
-def test_two_workers_share_the_broker_and_apply_each_op_once(broker, tmp_path):
-    db = tmp_path / "ledger.db"
+def test_two_workers_share_the_broker_and_apply_each_op_once(broker, tmp_path, ledger_db):
+    db = ledger_db
     a = LedgerProcess(db, broker, tmp_path / "a.log", worker="a")
     b = LedgerProcess(db, broker, tmp_path / "b.log", worker="b")
     a.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
@@ -144,14 +146,14 @@ def prefill(path, n, card=CARD):
     box.close()
 
 
-def test_ledger_killed_mid_replay_every_op_applied_once(broker, tmp_path):
+def test_ledger_killed_mid_replay_every_op_applied_once(broker, tmp_path, ledger_db):
     n = 1500
     cfg = sim_config(broker.port, tmp_path, outbox={"inflight": 16, "retry_seconds": 2.0})
     prefill(cfg["outbox"]["path"], n)
-    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+    led = LedgerProcess(ledger_db, broker, tmp_path / "ledger.log")
     led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
     led.start()
-    reader = LedgerStore(tmp_path / "ledger.db")
+    reader = LedgerStore(ledger_db)
     kiosk = SimulatedKiosk(cfg).start()
     try:
         assert wait_for(lambda: reader.op_count() >= 100, 30)
