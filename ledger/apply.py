@@ -50,6 +50,7 @@ def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: O
         store.db.execute("SAVEPOINT op")
         try:
             result = apply_op(store, program, op, origin)
+            store.sync()  # a pipelined write's error belongs to this op
         except Exception as exc:
             store.db.execute("ROLLBACK TO op")
             store.db.execute("RELEASE op")
@@ -79,7 +80,7 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
     tier = _review_tier(store, program, state, earned)
     result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
-              "balance": store.balance(member_id), "tier": tier, "earned": earned,
+              "balance": state.balance + earned - redeemed, "tier": tier, "earned": earned,
               "redeemed": redeemed}
     if refused:
         result["reason"] = ("refused: " + "; ".join(refused))[:200]

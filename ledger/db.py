@@ -9,6 +9,8 @@ SQLite file, which has no operator to run it).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,9 +38,25 @@ class PgConnection:
         import psycopg
 
         self.conn = psycopg.connect(url, autocommit=True)  # we send BEGIN/COMMIT ourselves
+        self._pipeline = None
 
     def execute(self, sql: str, params: tuple | list = ()):
         return self.conn.execute(sql.replace("?", "%s"), params or None)
+
+    @contextmanager
+    def pipeline(self) -> Iterator:
+        """psycopg's pipeline mode for a block: statements go out without waiting."""
+        with self.conn.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield pipeline
+            finally:
+                self._pipeline = None
+
+    def sync(self) -> None:
+        """In a pipeline: wait for everything sent so far, raising its first error."""
+        if self._pipeline is not None:
+            self._pipeline.sync()
 
     def close(self) -> None:
         self.conn.close()

@@ -32,6 +32,7 @@ from mqtt.client import Incoming, MqttLink
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+PROGRAM_POLL_S = 2.0  # how soon an idle ledger notices a newly loaded program
 
 
 @dataclass(frozen=True)
@@ -117,16 +118,18 @@ class LedgerService:
         store = LedgerStore(self.db_path)
         try:
             while not self._stop.is_set():
-                batch = _take(self.ops)
+                batch = _take(self.ops, timeout=PROGRAM_POLL_S)
                 if batch:
                     self._apply_batch(store, batch)
+                elif not self._stop.is_set():
+                    self._refresh_programs(store)  # quiet: still pick up a `program load`
         finally:
             store.close()
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
         self._refresh_programs(store)
         acks = []
-        with store.transaction():
+        with store.transaction(pipeline=True):
             for item in batch:
                 result = self._apply_one(store, item)
                 if result is not None:
@@ -192,9 +195,13 @@ class LedgerService:
                           correlation=item.correlation, response_topic=None)
 
 
-def _take(q: queue.Queue, limit: int = MAX_BATCH) -> list:
-    """Block for one item, then take what else is already waiting (None means stop)."""
-    first = q.get()
+def _take(q: queue.Queue, limit: int = MAX_BATCH, timeout: float | None = None) -> list:
+    """Block for one item (up to ``timeout``), then take what else is already waiting (None
+    means stop; [] on stop or timeout)."""
+    try:
+        first = q.get(timeout=timeout)
+    except queue.Empty:
+        return []
     if first is None:
         return []
     batch = [first]

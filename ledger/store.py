@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,14 +69,22 @@ class LedgerStore:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator:
-        self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self, pipeline: bool = False) -> Iterator:
+        """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
+        waiting for each answer: a failed write is raised by the next read or ``sync()``."""
+        with self.db.pipeline() if pipeline and self.postgres else nullcontext():
+            self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def sync(self) -> None:
+        """Wait for the writes a pipelined transaction has sent so far; raise their error."""
+        if self.postgres:
+            self.db.sync()
 
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
@@ -110,9 +118,11 @@ class LedgerStore:
         return row[0] if row else None
 
     def member(self, member_id: str) -> MemberRow | None:
-        row = self.db.execute("SELECT member_id, name, tier FROM members WHERE member_id=?",
-                              (member_id,)).fetchone()
-        return MemberRow(row[0], row[1], row[2], self.balance(row[0])) if row else None
+        row = self.db.execute(
+            "SELECT member_id, name, tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
+            " WHERE j.member_id = m.member_id) FROM members m WHERE member_id=?",
+            (member_id,)).fetchone()
+        return MemberRow(row[0], row[1], row[2], int(row[3])) if row else None
 
     def find(self, who: str) -> MemberRow | None:
         """A member by id, or by a card UID / code value as an operator would type it."""

@@ -192,3 +192,8 @@ def test_toml_dates_become_plain_strings():
     body = load_file(EXAMPLE)
     assert body["promotions"][1]["from"] == "2026-03-01"
     assert tomllib.loads(EXAMPLE.read_text())["version"] == body["version"]
+
+
+def test_docs_show_the_example_the_tests_load():
+    doc = (EXAMPLE.parent.parent / "program.md").read_text()
+    assert f"```toml\n{EXAMPLE.read_text()}```" in doc
