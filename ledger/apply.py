@@ -30,8 +30,7 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     """Apply ``op`` (a validated op message) inside an open transaction; return the ack body."""
     earlier = store.applied(op["op_id"])
     if earlier is not None:
-        status = "rejected" if earlier["status"] == "rejected" else "duplicate"
-        return {**earlier, "status": status}
+        return repeat_result(earlier)
     try:
         result = _apply_new(store, program, op, origin)
     except Rejected as exc:
@@ -39,6 +38,11 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
     store.record_op(op["op_id"], origin, result)
     return result
+
+
+def repeat_result(earlier: dict) -> dict:
+    """The ack for an op_id seen before: its first result, as duplicate (or rejected again)."""
+    return {**earlier, "status": "rejected" if earlier["status"] == "rejected" else "duplicate"}
 
 
 def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: Origin,

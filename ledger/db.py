@@ -43,6 +43,10 @@ class PgConnection:
     def execute(self, sql: str, params: tuple | list = ()):
         return self.conn.execute(sql.replace("?", "%s"), params or None)
 
+    def executemany(self, sql: str, rows: list) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), rows)  # pipelined by psycopg
+
     @contextmanager
     def pipeline(self) -> Iterator:
         """psycopg's pipeline mode for a block: statements go out without waiting."""

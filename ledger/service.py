@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from ledger.apply import apply_in_savepoint, lookup
+from ledger.batch import apply_batch
 from ledger.program import Program
 from ledger.programs import ProgramBook
 from ledger.programsign import signed_message
@@ -128,21 +129,28 @@ class LedgerService:
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
         self._refresh_programs(store)
-        acks = []
-        with store.transaction(pipeline=True):
-            for item in batch:
-                result = self._apply_one(store, item)
-                if result is not None:
-                    acks.append((item, result))
+        items = [(item.op, (item.store, item.kiosk, item.op["kiosk_seq"])) for item in batch]
+        try:
+            with store.transaction():
+                results = apply_batch(store, self._program_for, items)
+        except Exception as exc:  # noqa: BLE001 - e.g. another worker wrote one of these op_ids
+            log.info("batch of %d undone (%s: %s); applying its ops one by one", len(batch),
+                     type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            with store.transaction(pipeline=True):
+                results = [self._apply_one(store, item) for item in batch]
+        acks = [(item, result) for item, result in zip(batch, results, strict=True)
+                if result is not None]
         self.applied_total += len(acks)
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
             self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
 
+    def _program_for(self, op: dict) -> Program:
+        return self.fixed_program or self.book.for_op(op)
+
     def _apply_one(self, store: LedgerStore, item: OpIn) -> dict | None:
-        program = self.fixed_program or self.book.for_op(item.op)
         origin = (item.store, item.kiosk, item.op["kiosk_seq"])
         try:
-            return apply_in_savepoint(store, program, item.op, origin)
+            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin)
         except Exception:  # noqa: BLE001 - one bad op must not sink the batch
             log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
                           item.op["op_id"], item.store, item.kiosk)

@@ -176,6 +176,39 @@ class LedgerStore:
         self.db.execute("INSERT INTO ops VALUES (?,?,?,?,?,?,?)",
                         (op_id, *origin, result["status"], json.dumps(result), now_iso()))
 
+    # -- many at once (the service's group commit, ledger.batch) ---------------------------
+    def applied_many(self, op_ids: list[str]) -> dict[str, dict]:
+        rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE op_id IN ({_marks(op_ids)})",
+                               op_ids).fetchall()
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def members_of(self, keys: list[str]) -> dict[str, str]:
+        rows = self.db.execute(
+            f"SELECT token_key, member_id FROM tokens WHERE token_key IN ({_marks(keys)})",
+            keys).fetchall()
+        return dict(rows)
+
+    def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
+            f" WHERE j.member_id = m.member_id) FROM members m WHERE m.member_id IN"
+            f" ({_marks(member_ids)})", member_ids).fetchall()
+        return {r[0]: (int(r[2]), r[1]) for r in rows}
+
+    def write_many(self, journal: list[tuple], ops: list[tuple]) -> None:
+        """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
+        reason) and op rows (op_id, store, kiosk, kiosk_seq, result) in two statements."""
+        at = now_iso()
+        if journal:
+            self.db.executemany(
+                "INSERT INTO journal(member_id, kind, points, op_id, basket_id, store, kiosk,"
+                " kiosk_seq, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(*row, at) for row in journal])
+        if ops:
+            self.db.executemany("INSERT INTO ops VALUES (?,?,?,?,?,?,?)",
+                                [(op_id, store, kiosk, seq, result["status"], json.dumps(result),
+                                  at) for op_id, store, kiosk, seq, result in ops])
+
     def record_refusal(self, op_id: str, member_id: str | None, what: str, reason: str) -> None:
         self.db.execute("INSERT INTO refusals VALUES (?,?,?,?,?)",
                         (op_id, member_id, what, reason, now_iso()))
@@ -228,6 +261,10 @@ class LedgerStore:
 
     def latest_program_version(self) -> int | None:
         return self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values)) or "NULL"
 
 
 def card_value(value: str) -> str:
