@@ -133,6 +133,29 @@ def run_once(workdir: Path, db: str, workers: int) -> tuple[float, list[int]]:
     return elapsed, split
 
 
+def apply_only(db: str) -> float:
+    """Seconds to apply the ops in-process in batches of 256 as the service does, no MQTT:
+    what the database and the apply code alone can take."""
+    from ledger.batch import apply_batch
+    from ledger.program import DefaultProgram
+    from ledger.service import MAX_BATCH
+    from ledger.store import LedgerStore
+
+    prepare(db)
+    ops = [op(i) for i in range(N)]
+    program = DefaultProgram()
+    store = LedgerStore(db)
+    t0 = time.perf_counter()
+    for i in range(0, N, MAX_BATCH):
+        with store.transaction():
+            apply_batch(store, lambda _op: program,
+                        [(o, ("store-1", "kiosk-0", 1)) for o in ops[i:i + MAX_BATCH]])
+    elapsed = time.perf_counter() - t0
+    store.close()
+    check(db)
+    return elapsed
+
+
 def ceiling(workdir: Path) -> float:
     """Publishes per second from the 100 kiosks with nobody applying (QoS 1 to the broker)."""
     from kiosk.local_broker import Mosquitto
@@ -160,10 +183,12 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
         tmp = Path(tmp)
         top = ceiling(tmp)
+        sqlite = "SQLite (WAL, synchronous=FULL)"
         for w in WORKERS:
             work = tmp / f"sqlite-{w}"
             work.mkdir()
-            rows.append(("SQLite (WAL, synchronous=FULL)", w, *run_once(work, str(work / "l.db"), w)))
+            rows.append((sqlite, w, *run_once(work, str(work / "l.db"), w)))
+        rows.append((sqlite + ", apply only: no MQTT", 0, apply_only(str(tmp / "only.db")), []))
         if pg_bin() is not None:
             cluster = LocalPostgres(fsync=True).start()
             try:
@@ -173,6 +198,9 @@ def run() -> str:
                     work = tmp / f"pg-{w}"
                     work.mkdir()
                     rows.append(("PostgreSQL 15 (fsync on)", w, *run_once(work, url, w)))
+                url = cluster.database()
+                dbm.upgrade(url)
+                rows.append(("PostgreSQL 15, apply only: no MQTT", 0, apply_only(url), []))
             finally:
                 cluster.stop()
         disk = disk_of(str(tmp))
@@ -192,8 +220,8 @@ def run() -> str:
              " - | 1.00 |"]
     for name, w, elapsed, split in rows:
         rate = N / elapsed
-        lines.append(f"| {name} | {w} | {elapsed:.2f} | {rate:,.0f} | {json.dumps(split)} |"
-                     f" {rate / top:.2f} |")
+        lines.append(f"| {name} | {w or 'in-process'} | {elapsed:.2f} | {rate:,.0f} |"
+                     f" {json.dumps(split) if split else '-'} | {rate / top:.2f} |")
     if pg_bin() is None:
         lines.append("\nPostgreSQL rows missing: its server binaries are not installed.")
     return "\n".join(lines) + "\n"
