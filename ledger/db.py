@@ -21,6 +21,10 @@ class SchemaError(RuntimeError):
     """The database's schema is older than this ledger; the message says what to run."""
 
 
+class Unavailable(RuntimeError):
+    """The database cannot be reached or opened; the message names it (password hidden)."""
+
+
 def is_postgres(db: str) -> bool:
     return str(db).startswith(PG_SCHEMES)
 
@@ -37,7 +41,10 @@ class PgConnection:
     def __init__(self, url: str) -> None:
         import psycopg
 
-        self.conn = psycopg.connect(url, autocommit=True)  # we send BEGIN/COMMIT ourselves
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)  # BEGIN/COMMIT are ours
+        except psycopg.Error as exc:
+            raise Unavailable(f"{redact(url)}: {str(exc).strip().splitlines()[0]}") from None
         self._pipeline = None
 
     def execute(self, sql: str, params: tuple | list = ()):
@@ -81,7 +88,11 @@ def connect(db: str):
 def _backend_and_migrations(db: str):
     from yoyo import get_backend, read_migrations
 
-    return get_backend(yoyo_uri(db)), read_migrations(str(MIGRATIONS))
+    try:
+        backend = get_backend(yoyo_uri(db))
+    except Exception as exc:  # noqa: BLE001 - driver errors differ; name the database
+        raise Unavailable(f"{redact(db)}: {str(exc).strip().splitlines()[0]}") from None
+    return backend, read_migrations(str(MIGRATIONS))
 
 
 def pending(db: str) -> list[str]:

@@ -60,12 +60,20 @@ class LocalPostgres:
                 os.chown(path, pw.pw_uid, pw.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
                   "--locale=C", "--no-sync")
+        return self.start_server()
+
+    def start_server(self) -> LocalPostgres:
         opts = (f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1"
                 f" -c max_connections=50 -c fsync={'on' if self.fsync else 'off'}")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
                   "-o", opts, "start")
         self.started = True
         return self
+
+    def crash(self) -> None:
+        """Stop the server the hard way (immediate shutdown: recovery on the next start)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self.started = False
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"

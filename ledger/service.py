@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 PROGRAM_POLL_S = 2.0  # how soon an idle ledger notices a newly loaded program
+DB_RETRY_S = 1.0  # pause before reconnecting after a database error
 
 
 @dataclass(frozen=True)
@@ -116,16 +117,26 @@ class LedgerService:
 
     # -- writer thread -------------------------------------------------------------------------
     def _apply_loop(self) -> None:
-        store = LedgerStore(self.db_path)
+        store = None
         try:
             while not self._stop.is_set():
                 batch = _take(self.ops, timeout=PROGRAM_POLL_S)
-                if batch:
-                    self._apply_batch(store, batch)
-                elif not self._stop.is_set():
-                    self._refresh_programs(store)  # quiet: still pick up a `program load`
+                if self._stop.is_set():
+                    break
+                try:
+                    store = store or LedgerStore(self.db_path)
+                    if batch:
+                        self._apply_batch(store, batch)
+                    else:
+                        self._refresh_programs(store)  # quiet: still pick up a `program load`
+                except Exception as exc:  # noqa: BLE001 - the database went away: reconnect
+                    # The batch was undone and not acked; each kiosk resends its ops.
+                    log.error("database error (%s); %d ops not acked, reconnecting: %s",
+                              type(exc).__name__, len(batch), str(exc).strip()[:300])
+                    store = _close(store)
+                    self._stop.wait(DB_RETRY_S)
         finally:
-            store.close()
+            _close(store)
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
         self._refresh_programs(store)
@@ -185,22 +196,31 @@ class LedgerService:
 
     # -- lookup thread ---------------------------------------------------------------------------
     def _lookup_loop(self) -> None:
-        store = LedgerStore(self.db_path, readonly=True)
+        store = None
         try:
             while not self._stop.is_set():
                 for item in _take(self.lookups):
-                    self._answer(store, item)
+                    try:
+                        store = store or LedgerStore(self.db_path, readonly=True)
+                        reply = lookup(store, self.program, item.request)
+                    except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
+                        log.exception("lookup failed; reconnecting to the database")
+                        store = _close(store)
+                        continue
+                    self.link.publish(item.response_topic,
+                                      messages.encode("lookup_reply", reply), 1,
+                                      correlation=item.correlation, response_topic=None)
         finally:
-            store.close()
+            _close(store)
 
-    def _answer(self, store: LedgerStore, item: LookupIn) -> None:
+
+def _close(store: LedgerStore | None) -> None:
+    """Close a store that may be broken already; returns None for ``store = _close(store)``."""
+    if store is not None:
         try:
-            reply = lookup(store, self.program, item.request)
-        except Exception:  # noqa: BLE001 - the kiosk falls back to its cache on no answer
-            log.exception("lookup failed")
-            return
-        self.link.publish(item.response_topic, messages.encode("lookup_reply", reply), 1,
-                          correlation=item.correlation, response_topic=None)
+            store.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection
+            log.debug("closing the database failed", exc_info=True)
 
 
 def _take(q: queue.Queue, limit: int = MAX_BATCH, timeout: float | None = None) -> list:

@@ -254,3 +254,34 @@ def test_ledger_publishes_the_signed_program_and_the_kiosk_previews_with_it(tmp_
         world.stop()
     # coffee counts double: (7.00 * 2 + 4.20) = 18 points, in or out of happy hour x2
     assert earned in (18, 36) and balance == 240 + earned
+
+
+def test_kiosk_takes_only_a_program_its_key_signed(broker, tmp_path, caplog):
+    from kiosk.simulated import SimulatedKiosk, sim_config
+    from mqtt import topics
+    from mqtt.client import MqttLink
+
+    caplog.set_level(logging.INFO)
+    good = load_file(EXAMPLE)
+    forged = json.loads(signed_message(good, KEY))
+    forged["program"]["earning"]["points_per_unit"] = 50
+    kiosk = SimulatedKiosk(sim_config(broker.port, tmp_path, program={"keys": [PUB]})).start()
+    pos = MqttLink(host=broker.host, port=broker.port, client_id="forger", clean_start=True)
+    pos.start()
+    assert pos.wait_connected(10)
+    try:
+        session = kiosk.app.session
+        for payload in (signed_message(good, Ed25519PrivateKey.generate()),  # another key
+                        json.dumps(forged).encode(), b"\x00junk"):
+            assert pos.publish(topics.PROGRAM, payload, 1, retain=True)
+        assert wait_for(lambda: caplog.text.count("bad message on loyalty/v1/program") == 3, 10)
+        assert session.program.version == 1 and session.program.name == "Loyalty"  # default
+        for words in ("which is not in [program] keys", "the signature does not match",
+                      "not UTF-8"):
+            assert words in caplog.text
+        assert pos.publish(topics.PROGRAM, signed_message(good, KEY), 1, retain=True)
+        assert wait_for(lambda: session.program.version == 2, 10)
+        assert session.program.name == "Bean There Rewards"
+    finally:
+        pos.stop()
+        kiosk.stop()

@@ -209,3 +209,51 @@ def test_lookup_answers_on_the_response_topic(broker, ledger):
     reply = messages.decode("lookup_reply", msg.payload)
     assert msg.correlation == b"c-1" and reply["found"] and reply["member"]["id"] == "ada"
     peer.link.stop()
+
+
+def test_postgresql_crash_mid_replay_every_op_applied_once(broker, tmp_path):
+    """PostgreSQL stops the hard way while ops are in flight: the ledger reports the lost
+    connection, reconnects when the server is back, and every op is applied exactly once."""
+    from ledger import db
+    from ledger.local_postgres import LocalPostgres, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
+    cluster = LocalPostgres(fsync=True).start()
+    n = 1500
+    try:
+        url = cluster.database()
+        db.upgrade(url)
+        cfg = sim_config(broker.port, tmp_path, outbox={"inflight": 16, "retry_seconds": 2.0})
+        prefill(cfg["outbox"]["path"], n)
+        led = LedgerProcess(url, broker, tmp_path / "ledger.log")
+        led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
+        led.start()
+        kiosk = SimulatedKiosk(cfg).start()
+        try:
+            assert wait_for(lambda: _count(url) >= 100, 30)
+            cluster.crash()
+            assert kiosk.outbox_depth() > 0, "the replay finished before the crash"
+            assert wait_for(lambda: "database error" in (tmp_path / "ledger.log").read_text(), 20)
+            cluster.start_server()
+            assert wait_for(lambda: kiosk.outbox_depth() == 0, 120), kiosk.outbox_depth()
+        finally:
+            kiosk.stop()
+            led.stop()
+        assert "reconnecting" in (tmp_path / "ledger.log").read_text()
+        store = LedgerStore(url)
+        history = store.history("ada")
+        assert store.op_count() == n and len({e["op_id"] for e in history}) == len(history) == n
+        assert store.balance("ada") == n
+        store.close()
+    finally:
+        cluster.stop()
+
+
+def _count(url) -> int:
+    store = LedgerStore(url, readonly=True)
+    try:
+        return store.op_count()
+    finally:
+        store.close()
+

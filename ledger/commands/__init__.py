@@ -14,6 +14,14 @@ def add_db_option(parser) -> None:
 
 
 def open_store(args):
+    """The store ``--db`` names; exits with a clear message if it cannot be opened."""
+    import sys
+
+    from ledger.db import SchemaError, Unavailable
     from ledger.store import LedgerStore
 
-    return LedgerStore(args.db)
+    try:
+        return LedgerStore(args.db)
+    except (SchemaError, Unavailable) as exc:
+        print(f"ledger: cannot open the database: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -23,6 +23,9 @@ def _run(args, what):
 
     try:
         return what(db, args.db)
+    except db.Unavailable as exc:
+        print(f"ledger db: {exc}", file=sys.stderr)
+        return None
     except Exception as exc:  # noqa: BLE001 - driver errors differ; name the database
         print(f"ledger db: {db_redact(args.db)}: {exc}".strip(), file=sys.stderr)
         return None

@@ -38,7 +38,7 @@ def _worker_name(text: str) -> str:
 
 
 def _serve(args) -> int:
-    from ledger.db import SchemaError
+    from ledger.db import SchemaError, Unavailable
     from ledger.qrcodes import load_private
     from ledger.service import LedgerService
 
@@ -55,7 +55,7 @@ def _serve(args) -> int:
         signal.signal(sig, lambda *_: done.set())
     try:
         connected = service.start()
-    except (SchemaError, OSError) as exc:
+    except (SchemaError, Unavailable, OSError) as exc:
         log.error("cannot open the ledger database: %s", exc)
         service.link.stop()
         return 2

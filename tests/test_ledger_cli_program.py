@@ -1,0 +1,72 @@
+"""`ledger program ...` and `ledger db ...` as an operator runs them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
+
+
+def ledger(*args):
+    return subprocess.run([sys.executable, "-m", "ledger.cli", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_program_check_load_show(tmp_path):
+    db = str(tmp_path / "ledger.db")
+    shown = ledger("program", "show", "--db", db)
+    assert shown.returncode == 0 and "no program loaded: the default program" in shown.stdout
+    assert ledger("program", "check", str(EXAMPLE)).returncode == 0
+    loaded = ledger("program", "load", str(EXAMPLE), "--db", db)
+    assert loaded.returncode == 0 and "version 2 loaded" in loaded.stdout
+    again = ledger("program", "load", str(EXAMPLE), "--db", db)
+    assert again.returncode == 1 and "version 2 is loaded already" in again.stderr
+    text = ledger("program", "show", "--db", db).stdout
+    for words in ("Bean There Rewards (version 2", "category coffee: x2",
+                  "tier silver (Silver): 500 pts in 365 days, x1.25",
+                  "reward gold-10 (10% off, Gold only): 150 pts, 10% off, tiers gold",
+                  "promotion happy-hour (Happy hour): x2 +0 pts, days mon,tue,wed,thu,fri,"
+                  " hours 15:00-17:00", "honoured for 48 h"):
+        assert words in text
+    assert '"name": "Bean There Rewards"' in ledger("program", "show", "--json", "--db", db).stdout
+    missing = ledger("program", "show", "--version", "7", "--db", db)
+    assert missing.returncode == 1 and "no version 7 (have [2])" in missing.stderr
+
+
+def test_bad_program_file_names_file_and_key(tmp_path):
+    bad = tmp_path / "shop.toml"
+    bad.write_text(EXAMPLE.read_text().replace("min_points = 500", "min_points = -5"))
+    out = ledger("program", "load", str(bad), "--db", str(tmp_path / "ledger.db"))
+    assert out.returncode == 1
+    assert f"{bad}: tiers[0].min_points must be bigger than or equal to 1" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_program_new_key_refuses_to_overwrite(tmp_path):
+    key = tmp_path / "program.pem"
+    first = ledger("program", "new-key", str(key))
+    assert first.returncode == 0 and len(first.stdout.strip()) == 43
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    second = ledger("program", "new-key", str(key))
+    assert second.returncode == 1 and "exists" in second.stderr
+
+
+def test_db_upgrade_and_status_on_postgresql(pg_cluster):
+    url = pg_cluster.database()
+    assert ledger("db", "status", "--db", url).stdout.strip() == \
+        "pending: 0001.initial, 0002.programs"
+    refused = ledger("balance", "ada", "--db", url)  # the ledger will not run on an old schema
+    assert refused.returncode == 2 and "run `ledger db upgrade --db URL` first" in refused.stderr
+    assert ledger("db", "upgrade", "--db", url).stdout.strip() == \
+        "applied: 0001.initial, 0002.programs"
+    assert ledger("db", "status", "--db", url).stdout.strip() == "schema is up to date"
+    assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--db", url).returncode == 0
+
+
+def test_unreachable_database_is_named_without_its_password():
+    url = "postgresql://ledger:s3cret@127.0.0.1:1/loyalty"
+    for args in (("balance", "ada"), ("db", "upgrade"), ("serve", "--port", "1")):
+        out = ledger(*args, "--db", url)
+        assert out.returncode in (1, 2), args
+        assert "postgresql://ledger:***@127.0.0.1:1/loyalty" in out.stderr, args
+        assert "s3cret" not in out.stderr and "Traceback" not in out.stderr, args
