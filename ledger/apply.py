@@ -72,6 +72,7 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
     member_id, created = _resolve(store, program, op)
     if op.get("redeem"):
         store.lock_member(member_id)
+    expire_points(store, program, member_id)
     state = member_state(store, program, member_id)
     earned = 0
     if op["kind"] == "sale":
@@ -105,6 +106,29 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
         window = now - dt.timedelta(days=program.tier_window_days)
         facts = store.facts(member_id, _iso(day_start), _iso(window))
     return MemberState(member_id, member.balance, member.tier, facts)
+
+
+def expire_points(store: LedgerStore, program: Program, member_id: str,
+                  now: dt.datetime | None = None) -> int:
+    """Journal the expiry of the member's points older than the program allows (oldest
+    first); the points expired. Runs before each op of the member and in `ledger program
+    expire`, so a balance never counts expired points when it is used."""
+    points = expiring(store, program, member_id, now)
+    if points:
+        store.journal(member_id, "expire", -points,
+                      reason=f"points older than {program.expire_after_days} days")
+        log.info("member %s: %d points expired", member_id, points)
+    return points
+
+
+def expiring(store: LedgerStore, program: Program, member_id: str,
+             now: dt.datetime | None = None) -> int:
+    """Points of the member that are past the program's expiry and not yet journalled so."""
+    days = getattr(program, "expire_after_days", 0)
+    if not days:
+        return 0
+    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    return store.expirable(member_id, _iso(cutoff))
 
 
 def _iso(at: dt.datetime) -> str:
@@ -198,9 +222,10 @@ def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
     if member is None:
         return {"v": 1, "found": False, "program_version": program.version}
     state = member_state(store, program, member.member_id)
+    balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
-                "discount_minor": r.discount_minor, "affordable": r.cost <= member.balance}
+                "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
                for r in program.rewards(state)[:50]]
     return {"v": 1, "found": True,
             "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
-            "balance": member.balance, "rewards": rewards, "program_version": program.version}
+            "balance": balance, "rewards": rewards, "program_version": program.version}

@@ -97,6 +97,7 @@ def program_from_body(body: dict) -> RuleProgram:
         max_points_per_day=earning.get("max_points_per_day", 0),
         enrolment_bonus=earning.get("enrolment_bonus", 0),
         first_visit_bonus=earning.get("first_visit_bonus", 0),
+        expire_after_days=earning.get("expire_after_days", 0),
         categories=tuple((k, _frac(v)) for k, v in earning.get("categories", {}).items()),
         skus=tuple((k, _frac(v)) for k, v in earning.get("skus", {}).items()),
         tiers=tiers, tier_window_days=body.get("tier_window_days", 365),

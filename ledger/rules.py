@@ -79,6 +79,7 @@ class RuleProgram:
     max_points_per_day: int = 0
     enrolment_bonus: int = 0
     first_visit_bonus: int = 0
+    expire_after_days: int = 0  # 0: points never expire
     categories: tuple[tuple[str, Fraction], ...] = ()
     skus: tuple[tuple[str, Fraction], ...] = ()
     tiers: tuple[Tier, ...] = ()  # lowest threshold first
@@ -89,7 +90,8 @@ class RuleProgram:
     @property
     def needs_facts(self) -> bool:
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
-        return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus)
+        return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
+                    or self.expire_after_days)
 
     # -- earning -------------------------------------------------------------------------
     def quote(self, basket: Basket, member: MemberState) -> Quote:

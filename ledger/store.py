@@ -241,6 +241,15 @@ class LedgerStore:
             (day_start, window_start, member_id)).fetchone()
         return {"visits": int(row[0]), "earned_today": int(row[1]), "window_points": int(row[2])}
 
+    def expirable(self, member_id: str, cutoff: str) -> int:
+        """Points earned before ``cutoff`` (ISO) not yet spent or expired, spending oldest
+        first: what is older than the cutoff, less everything ever taken off."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN points > 0 AND at < ? THEN points END), 0),"
+            " COALESCE(SUM(CASE WHEN points < 0 THEN -points END), 0)"
+            " FROM journal WHERE member_id=?", (cutoff, member_id)).fetchone()
+        return max(0, int(row[0]) - int(row[1]))
+
     # -- program versions ------------------------------------------------------------------
     def save_program(self, version: int, body: dict) -> None:
         with self.transaction():

@@ -70,3 +70,18 @@ def test_unreachable_database_is_named_without_its_password():
         assert out.returncode in (1, 2), args
         assert "postgresql://ledger:***@127.0.0.1:1/loyalty" in out.stderr, args
         assert "s3cret" not in out.stderr and "Traceback" not in out.stderr, args
+
+
+def test_program_expire_sweeps_every_member(tmp_path):
+    import sqlite3
+
+    db = str(tmp_path / "ledger.db")
+    assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--balance", "120",
+                  "--db", db).returncode == 0
+    assert ledger("program", "load", str(EXAMPLE), "--db", db).returncode == 0  # 730 days
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE journal SET at='2020-01-01T00:00:00.000+00:00'")
+    out = ledger("program", "expire", "--db", db)
+    assert out.returncode == 0 and out.stdout.strip() == "120 points expired from 1 members"
+    assert ledger("program", "expire", "--db", db).stdout.strip() == "0 points expired from 0 members"
+    assert "ada Ada: 0 pts" in ledger("balance", "ada", "--db", db).stdout

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.scenario import Runner, World, wait_for
-from ledger.apply import apply_in_savepoint, apply_op, member_state
+from ledger.apply import apply_in_savepoint, apply_op, lookup, member_state
 from ledger.program import Basket, MemberState
 from ledger.programfile import load_file
 from ledger.programs import ProgramBook
@@ -285,3 +285,27 @@ def test_kiosk_takes_only_a_program_its_key_signed(broker, tmp_path, caplog):
     finally:
         pos.stop()
         kiosk.stop()
+
+
+def test_points_expire_oldest_first(store):
+    b = body(version=1, earning={"expire_after_days": 365},
+             rewards=[{"id": "coffee", "name": "Coffee", "cost": 100, "kind": "amount_off",
+                       "amount_minor": 250}])
+    store.save_program(1, b)
+    who, card = new_member(store, balance=300)  # credited 800 days ago
+    spent = apply(store, sale_op(card, total=100, redeem=["coffee"], version=1))
+    assert spent["redeemed"] == 100  # 400 days ago, as back-dated below
+    apply(store, sale_op(card, total=5000, version=1))  # 50 points, 10 days ago
+    for kind, days in (("adjust", 800), ("redeem", 400), ("earn", 10)):
+        at = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="milliseconds")
+        store.db.execute("UPDATE journal SET at=? WHERE member_id=? AND kind=?", (at, who, kind))
+    program = ProgramBook.load(store).active
+    # 300 old points, 100 of them spent (oldest first): 200 expire; the 51 recent ones stay
+    assert lookup(store, program, {"member_id": who})["balance"] == 300 - 100 + 1 + 50 - 200
+    ack = apply(store, sale_op(card, total=1000, version=1))
+    assert ack["balance"] == 51 + 10
+    expired = [e for e in store.history(who) if e["kind"] == "expire"]
+    assert [(e["points"], e["reason"]) for e in expired] == [(-200, "points older than 365 days")]
+    apply(store, sale_op(card, total=1000, version=1))  # nothing more to expire
+    assert len([e for e in store.history(who) if e["kind"] == "expire"]) == 1
+    assert store.balance(who) == sum(e["points"] for e in store.history(who)) == 71

@@ -1,4 +1,4 @@
-"""`ledger program load FILE | check FILE | show | new-key FILE`: the loyalty program."""
+"""`ledger program load FILE | check FILE | show | expire | new-key FILE`: the loyalty program."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ledger.commands import add_db_option, open_store
 
 
 def register(subs) -> None:
-    p = subs.add_parser("program", help="the loyalty program: load, check, show, new-key")
+    p = subs.add_parser("program", help="the loyalty program: load, check, show, expire, new-key")
     psubs = p.add_subparsers(dest="program_command", required=True, metavar="ACTION")
     load = psubs.add_parser("load", help="check a program file and make it the active version")
     add_db_option(load)
@@ -24,6 +24,10 @@ def register(subs) -> None:
     show.add_argument("--version", type=int, help="an earlier version")
     show.add_argument("--json", action="store_true", help="the program body as JSON")
     show.set_defaults(func=_show)
+    expire = psubs.add_parser("expire", help="journal the expiry of every member's points past"
+                              " the active program's expire_after_days (also done at each op)")
+    add_db_option(expire)
+    expire.set_defaults(func=_expire)
     key = psubs.add_parser("new-key", help="write a new program signing key (PEM), print the"
                            " public key for the kiosks' [program] keys")
     key.add_argument("file")
@@ -93,6 +97,9 @@ def describe(p, loaded_at: str) -> list[str]:
              + (f", cap {p.max_points_per_day}/day" if p.max_points_per_day else "")]
     for what, rules in (("category", p.categories), ("sku", p.skus)):
         lines += [f"  {what} {k}: x{float(v):g}" for k, v in rules]
+    if p.expire_after_days:
+        lines.append(f"points expire {p.expire_after_days} days after they are earned,"
+                     " oldest first")
     if p.enrolment_bonus or p.first_visit_bonus:
         lines.append(f"bonuses: enrolment {p.enrolment_bonus}, first visit {p.first_visit_bonus}")
     lines += [f"tier {t.tier_id} ({t.name}): {t.min_points} pts in {p.tier_window_days} days,"
@@ -113,6 +120,21 @@ def describe(p, loaded_at: str) -> list[str]:
         lines.append(text)
     lines.append(f"ops priced with an older version are honoured for {p.grace_hours} h")
     return lines
+
+
+def _expire(args) -> int:
+    from ledger.apply import expire_points
+    from ledger.programs import ProgramBook
+
+    store = open_store(args)
+    program = ProgramBook.load(store).active
+    total = members = 0
+    for member in store.members():
+        with store.transaction():
+            points = expire_points(store, program, member.member_id)
+        total, members = total + points, members + bool(points)
+    print(f"{total} points expired from {members} members")
+    return 0
 
 
 def _new_key(args) -> int:
