@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import db as dbm
 from ledger.program import Basket, MemberState, Program
+from ledger.rules import parse_time
 from ledger.store import LedgerStore, new_member_id
 from ledger.tokens import token_key
 
@@ -137,13 +138,28 @@ def _iso(at: dt.datetime) -> str:
 
 def _review_tier(store: LedgerStore, program: Program, state: MemberState, earned: int) -> str:
     """Tiers follow the points earned over the window: the sale that crosses a threshold
-    upgrades at once; falling below it downgrades at the next sale (see docs/program.md)."""
+    upgrades at once; a member below their tier's threshold moves down at their first sale
+    after the tier's review date (reached + tier_hold_days; see docs/program.md)."""
     facts = {**state.facts, "window_points": state.facts.get("window_points", 0) + earned}
     tier = program.tier_for(MemberState(state.member_id, state.balance, state.tier, facts))
-    if tier != state.tier:
-        store.set_tier(state.member_id, tier)
-        log.info("member %s: tier %s -> %s", state.member_id, state.tier, tier)
+    if tier == state.tier:
+        return tier
+    if _is_downgrade(program, tier, state.tier) and not _review_due(store, program, state):
+        return state.tier
+    store.set_tier(state.member_id, tier)
+    log.info("member %s: tier %s -> %s", state.member_id, state.tier, tier)
     return tier
+
+
+def _is_downgrade(program: Program, new: str, old: str) -> bool:
+    rank = getattr(program, "tier_rank", None)
+    return rank is not None and 0 <= rank(new) < rank(old)
+
+
+def _review_due(store: LedgerStore, program: Program, state: MemberState) -> bool:
+    hold = getattr(program, "tier_hold_days", 0)
+    since = parse_time(store.tier_since(state.member_id))
+    return since is None or dt.datetime.now(dt.UTC) >= since + dt.timedelta(days=hold)
 
 
 def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]:

@@ -101,6 +101,7 @@ def program_from_body(body: dict) -> RuleProgram:
         categories=tuple((k, _frac(v)) for k, v in earning.get("categories", {}).items()),
         skus=tuple((k, _frac(v)) for k, v in earning.get("skus", {}).items()),
         tiers=tiers, tier_window_days=body.get("tier_window_days", 365),
+        tier_hold_days=body.get("tier_hold_days", 0),
         catalogue=_rewards(body.get("rewards", []), tier_ids),
         promotions=_promotions(body.get("promotions", []), tier_ids))
 

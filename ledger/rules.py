@@ -84,6 +84,7 @@ class RuleProgram:
     skus: tuple[tuple[str, Fraction], ...] = ()
     tiers: tuple[Tier, ...] = ()  # lowest threshold first
     tier_window_days: int = 365
+    tier_hold_days: int = 0  # a tier is kept at least this long after it was reached
     catalogue: tuple[Reward, ...] = ()
     promotions: tuple[Promotion, ...] = ()
 
@@ -149,6 +150,13 @@ class RuleProgram:
         points = member.facts.get("window_points", 0)
         reached = [t for t in self.tiers if points >= t.min_points]
         return reached[-1].tier_id if reached else "member"
+
+    def tier_rank(self, tier_id: str) -> int:
+        """0 for 'member', 1 for the lowest tier and so on; -1 for a tier not in the program."""
+        if tier_id == "member":
+            return 0
+        ids = [t.tier_id for t in self.tiers]
+        return ids.index(tier_id) + 1 if tier_id in ids else -1
 
     def rewards(self, member: MemberState) -> list[Reward]:
         return [r for r in self.catalogue if not r.tiers or member.tier in r.tiers]

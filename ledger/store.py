@@ -230,7 +230,14 @@ class LedgerStore:
             self.db.execute("SELECT 1 FROM members WHERE member_id=? FOR UPDATE", (member_id,))
 
     def set_tier(self, member_id: str, tier: str) -> None:
-        self.db.execute("UPDATE members SET tier=? WHERE member_id=?", (tier, member_id))
+        self.db.execute("UPDATE members SET tier=?, tier_since=? WHERE member_id=?",
+                        (tier, now_iso(), member_id))
+
+    def tier_since(self, member_id: str) -> str:
+        """When the member reached their tier (their joining time if the tier was given)."""
+        row = self.db.execute("SELECT COALESCE(tier_since, created_at) FROM members"
+                              " WHERE member_id=?", (member_id,)).fetchone()
+        return row[0] if row else ""
 
     def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
         """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""

@@ -309,3 +309,23 @@ def test_points_expire_oldest_first(store):
     apply(store, sale_op(card, total=1000, version=1))  # nothing more to expire
     assert len([e for e in store.history(who) if e["kind"] == "expire"]) == 1
     assert store.balance(who) == sum(e["points"] for e in store.history(who)) == 71
+
+
+def test_tier_kept_until_its_review_date_then_downgraded(store):
+    store.save_program(1, body(version=1, tiers=[{"id": "silver", "min_points": 100}],
+                               tier_window_days=30, tier_hold_days=90))
+    who, card = new_member(store)
+    assert apply(store, sale_op(card, total=15_000, version=1))["tier"] == "silver"  # at once
+
+    def back_date(column_sql, days):
+        at = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="milliseconds")
+        store.db.execute(column_sql, (at, who))
+
+    back_date("UPDATE journal SET at=? WHERE member_id=?", 40)  # the points leave the window
+    back_date("UPDATE members SET tier_since=? WHERE member_id=?", 40)
+    kept = apply(store, sale_op(card, total=1000, version=1))
+    assert kept["tier"] == "silver" and store.member(who).tier == "silver"  # review in 50 days
+    back_date("UPDATE journal SET at=? WHERE member_id=?", 40)
+    back_date("UPDATE members SET tier_since=? WHERE member_id=?", 91)  # review date passed
+    assert apply(store, sale_op(card, total=1000, version=1))["tier"] == "member"
+    assert store.member(who).tier == "member"

@@ -104,6 +104,8 @@ def describe(p, loaded_at: str) -> list[str]:
         lines.append(f"bonuses: enrolment {p.enrolment_bonus}, first visit {p.first_visit_bonus}")
     lines += [f"tier {t.tier_id} ({t.name}): {t.min_points} pts in {p.tier_window_days} days,"
               f" x{float(t.multiplier):g}" for t in p.tiers]
+    if p.tiers and p.tier_hold_days:
+        lines.append(f"a tier is kept at least {p.tier_hold_days} days after it is reached")
     for r in p.catalogue:
         kind = (f"{r.percent}% off" if r.percent else f"free {r.sku}" if r.sku
                 else f"{r.discount_minor} off")
