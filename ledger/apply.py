@@ -77,10 +77,14 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
     state = member_state(store, program, member_id)
     earned = 0
     if op["kind"] == "sale":
-        earned = program.quote(Basket.from_message(op), state).earn
+        basket = Basket.from_message(op)
+        earned = program.quote(basket, state).earn
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
+        for card in getattr(program, "punch_cards", ()):
+            if card.punches(basket):
+                store.add_punches(member_id, card.card_id, card.punches(basket))
     redeemed, refused = _redeem(store, program, op, state, origin)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
@@ -106,6 +110,8 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
         window = now - dt.timedelta(days=program.tier_window_days)
         facts = store.facts(member_id, _iso(day_start), _iso(window))
+        if getattr(program, "punch_cards", ()):
+            facts["punches"] = store.punches(member_id)
     return MemberState(member_id, member.balance, member.tier, facts)
 
 

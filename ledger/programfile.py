@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import fastjsonschema
 
 from ledger.program import Reward
-from ledger.rules import Promotion, RuleProgram, Tier
+from ledger.rules import Promotion, PunchCard, RuleProgram, Tier
 from mqtt import messages
 
 MAX_FILE = 256 * 1024
@@ -103,7 +103,8 @@ def program_from_body(body: dict) -> RuleProgram:
         tiers=tiers, tier_window_days=body.get("tier_window_days", 365),
         tier_hold_days=body.get("tier_hold_days", 0),
         catalogue=_rewards(body.get("rewards", []), tier_ids),
-        promotions=_promotions(body.get("promotions", []), tier_ids))
+        promotions=_promotions(body.get("promotions", []), tier_ids),
+        punch_cards=_punch_cards(body.get("punch_cards", [])))
 
 
 def _frac(number: float | int) -> Fraction:
@@ -167,6 +168,17 @@ def _promotions(items: list[dict], tier_ids: set[str]) -> tuple[Promotion, ...]:
             start, end, p.get("min_spend_minor", 0), tuple(p.get("skus", ())),
             tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where)))
     return tuple(out)
+
+
+def _punch_cards(items: list[dict]) -> tuple[PunchCard, ...]:
+    _unique(items, "punch_cards")
+    for i, c in enumerate(items):
+        if not (c.get("skus") or c.get("categories")):
+            raise ProgramError(f"punch_cards[{i}] ({c['id']}): name the skus or categories it"
+                               " counts")
+    return tuple(PunchCard(c["id"], c.get("name", c["id"]), c["every"], c["bonus_points"],
+                           tuple(c.get("skus", ())), tuple(c.get("categories", ())))
+                 for c in items)
 
 
 def _date(text: str | None, where: str) -> dt.date | None:

@@ -56,6 +56,22 @@ class Promotion:
         return True
 
 
+@dataclass(frozen=True)
+class PunchCard:
+    """Every ``every``-th qualifying item (by SKU or category) earns ``bonus_points``."""
+
+    card_id: str
+    name: str
+    every: int
+    bonus_points: int
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def punches(self, basket: Basket) -> int:
+        return sum(i.qty for i in basket.items
+                   if i.sku in self.skus or (i.category and i.category in self.categories))
+
+
 ROUND = {"down": math.floor, "up": math.ceil,
          "nearest": lambda x: math.floor(x + Fraction(1, 2))}  # halves round up, both sides
 
@@ -87,17 +103,20 @@ class RuleProgram:
     tier_hold_days: int = 0  # a tier is kept at least this long after it was reached
     catalogue: tuple[Reward, ...] = ()
     promotions: tuple[Promotion, ...] = ()
+    punch_cards: tuple[PunchCard, ...] = ()
 
     @property
     def needs_facts(self) -> bool:
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
         return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
-                    or self.expire_after_days)
+                    or self.expire_after_days or self.punch_cards)
 
     # -- earning -------------------------------------------------------------------------
     def quote(self, basket: Basket, member: MemberState) -> Quote:
         if basket.total_minor < self.min_spend_minor or basket.total_minor <= 0:
-            return Quote(0, (("min_spend", 0),))
+            # a punch card counts items, whatever the basket's total
+            return Quote(*self._capped([("min_spend", 0), *self._punch_steps(basket, member)],
+                                       member))
         rnd = ROUND[self.rounding]
         exact = self._weighted(basket) / self.minor_per_unit * self.points_per_unit
         steps = [("base", rnd(exact))]
@@ -113,7 +132,18 @@ class RuleProgram:
         steps += [(f"bonus:{p.promo_id}", p.bonus_points) for p in promos if p.bonus_points]
         if self.first_visit_bonus and member.facts.get("visits", -1) == 0:
             steps.append(("first_visit", self.first_visit_bonus))
+        steps += self._punch_steps(basket, member)
         return Quote(*self._capped(steps, member))
+
+    def _punch_steps(self, basket: Basket, member: MemberState) -> list[tuple[str, int]]:
+        """A bonus for each card this basket fills (facts["punches"]: items bought so far)."""
+        steps = []
+        for card in self.punch_cards:
+            before = member.facts.get("punches", {}).get(card.card_id, 0)
+            full = (before + card.punches(basket)) // card.every - before // card.every
+            if full:
+                steps.append((f"punch:{card.card_id}", full * card.bonus_points))
+        return steps
 
     def _weighted(self, basket: Basket) -> Fraction:
         """The paid total, shared out over the lines by price, each line times its multiplier."""

@@ -257,6 +257,16 @@ class LedgerStore:
             " FROM journal WHERE member_id=?", (cutoff, member_id)).fetchone()
         return max(0, int(row[0]) - int(row[1]))
 
+    def punches(self, member_id: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT card_id, count FROM punches WHERE member_id=?",
+                               (member_id,)).fetchall()
+        return dict(rows)
+
+    def add_punches(self, member_id: str, card_id: str, count: int) -> None:
+        self.db.execute("INSERT INTO punches VALUES (?,?,?) ON CONFLICT (member_id, card_id)"
+                        " DO UPDATE SET count = punches.count + excluded.count",
+                        (member_id, card_id, count))
+
     # -- program versions ------------------------------------------------------------------
     def save_program(self, version: int, body: dict) -> None:
         with self.transaction():

@@ -271,9 +271,10 @@ def test_kiosk_takes_only_a_program_its_key_signed(broker, tmp_path, caplog):
     assert pos.wait_connected(10)
     try:
         session = kiosk.app.session
+        assert kiosk.app.link.subscribed.wait(10)  # else only the last retained one arrives
         for payload in (signed_message(good, Ed25519PrivateKey.generate()),  # another key
                         json.dumps(forged).encode(), b"\x00junk"):
-            assert pos.publish(topics.PROGRAM, payload, 1, retain=True)
+            assert pos.publish(topics.PROGRAM, payload, 1)
         assert wait_for(lambda: caplog.text.count("bad message on loyalty/v1/program") == 3, 10)
         assert session.program.version == 1 and session.program.name == "Loyalty"  # default
         for words in ("which is not in [program] keys", "the signature does not match",
@@ -329,3 +330,18 @@ def test_tier_kept_until_its_review_date_then_downgraded(store):
     back_date("UPDATE members SET tier_since=? WHERE member_id=?", 91)  # review date passed
     assert apply(store, sale_op(card, total=1000, version=1))["tier"] == "member"
     assert store.member(who).tier == "member"
+
+
+def test_punch_card_counts_across_visits_once_per_op(store):
+    store.save_program(1, body(version=1, punch_cards=[
+        {"id": "coffee-card", "categories": ["coffee"], "every": 10, "bonus_points": 100}]))
+    who, card = new_member(store)
+    latte = [("latte", 3, 300, "coffee")]
+    earned = []
+    for _ in range(3):  # 9 coffees: not yet
+        op = sale_op(card, total=900, items=latte, version=1)
+        earned.append(apply(store, op)["earned"])
+        assert apply(store, op)["status"] == "duplicate"  # a repeat punches nothing
+    earned.append(apply(store, sale_op(card, total=900, items=latte, version=1))["earned"])
+    assert earned == [9, 9, 9, 109]  # the 10th coffee fills the card
+    assert store.punches(who) == {"coffee-card": 12}

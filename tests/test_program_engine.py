@@ -197,3 +197,28 @@ def test_toml_dates_become_plain_strings():
 def test_docs_show_the_example_the_tests_load():
     doc = (EXAMPLE.parent.parent / "program.md").read_text()
     assert f"```toml\n{EXAMPLE.read_text()}```" in doc
+
+
+PUNCH = [{"id": "coffee-card", "categories": ["coffee"], "every": 10, "bonus_points": 100}]
+
+
+@pytest.mark.parametrize("before, items, bonus", [
+    (0, [("latte", 2, 300, "coffee")], 0),
+    (8, [("latte", 2, 300, "coffee")], 100),  # the 10th coffee fills the card
+    (9, [("latte", 1, 300, "coffee"), ("cake", 3, 400, "food")], 100),
+    (15, [("latte", 25, 300, "coffee")], 300),  # 16th..40th: fills at 20, 30, 40
+    (9, [("cake", 3, 400, "food")], 0),
+])
+def test_punch_cards(before, items, bonus):
+    p = program(punch_cards=PUNCH)
+    total = sum(q * u for _, q, u, _ in items)
+    quote = p.quote(basket(total, items), MemberState(facts={"punches": {"coffee-card": before}}))
+    assert quote.earn == total // 100 + bonus
+    assert dict(quote.breakdown).get("punch:coffee-card", 0) == bonus
+
+
+def test_punch_card_fills_under_the_minimum_spend_too():
+    p = program(punch_cards=PUNCH, earning={"min_spend_minor": 1000})
+    quote = p.quote(basket(300, [("latte", 1, 300, "coffee")]),
+                    MemberState(facts={"punches": {"coffee-card": 9}}))
+    assert quote.earn == 100

@@ -111,6 +111,10 @@ def describe(p, loaded_at: str) -> list[str]:
                 else f"{r.discount_minor} off")
         lines.append(f"reward {r.reward_id} ({r.name}): {r.cost} pts, {kind}"
                      + (f", tiers {', '.join(r.tiers)}" if r.tiers else ""))
+    for c in p.punch_cards:
+        what = ", ".join(c.skus + c.categories)
+        lines.append(f"punch card {c.card_id} ({c.name}): every {c.every} of {what}:"
+                     f" +{c.bonus_points} pts")
     for pr in p.promotions:
         text = (f"promotion {pr.promo_id} ({pr.name}): x{float(pr.multiplier):g}"
                 f" +{pr.bonus_points} pts,"
