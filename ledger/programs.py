@@ -25,6 +25,7 @@ class ProgramBook:
         self.bodies: dict[int, dict] = {}
         self.superseded: dict[int, dt.datetime] = {}  # version -> when the next one came
         previous = None
+        self.latest_stored = rows[-1][0] if rows else None  # usable or not: no reload loop
         for version, body, loaded_at in rows:
             try:
                 self.versions[version] = program_from_body(body)

@@ -171,7 +171,7 @@ class LedgerService:
     def _refresh_programs(self, store: LedgerStore, close: bool = False) -> None:
         """Pick up a version loaded by `ledger program load` since the last batch."""
         try:
-            if store.latest_program_version() != self.book.version:
+            if store.latest_program_version() != self.book.latest_stored:
                 self.book = ProgramBook.load(store)
                 log.info("program version %s active", self.book.active.version)
                 self._publish_program()
