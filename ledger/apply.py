@@ -112,6 +112,8 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
         facts = store.facts(member_id, _iso(day_start), _iso(window))
         if getattr(program, "punch_cards", ()):
             facts["punches"] = store.punches(member_id)
+        if any(p.birthday_month for p in getattr(program, "promotions", ())):
+            facts["birth_month"] = store.birth_month(member_id)
     return MemberState(member_id, member.balance, member.tier, facts)
 
 

@@ -166,7 +166,8 @@ def _promotions(items: list[dict], tier_ids: set[str]) -> tuple[Promotion, ...]:
             p["id"], p.get("name", p["id"]), _frac(p.get("multiplier", 1)),
             p.get("bonus_points", 0), tuple(p.get("days", ())), _hours(p.get("hours"), where),
             start, end, p.get("min_spend_minor", 0), tuple(p.get("skus", ())),
-            tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where)))
+            tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where),
+            p.get("birthday_month", False)))
     return tuple(out)
 
 

@@ -40,15 +40,18 @@ class Promotion:
     skus: tuple[str, ...] = ()  # the basket must hold one of these (empty: any basket)
     categories: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()  # only members of these tiers (empty: everyone)
+    birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
 
-    def applies(self, basket: Basket, tier: str, local: dt.datetime) -> bool:
+    def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
+        if self.birthday_month and member.facts.get("birth_month") != local.month:
+            return False
         if self.days and DAYS[local.weekday()] not in self.days:
             return False
         if self.hours and not self.hours[0] <= local.time() < self.hours[1]:
             return False
         if (self.start and local.date() < self.start) or (self.end and local.date() > self.end):
             return False
-        if basket.total_minor < self.min_spend_minor or (self.tiers and tier not in self.tiers):
+        if basket.total_minor < self.min_spend_minor or (self.tiers and member.tier not in self.tiers):
             return False
         if self.skus or self.categories:
             return any(i.sku in self.skus or (i.category and i.category in self.categories)
@@ -109,7 +112,8 @@ class RuleProgram:
     def needs_facts(self) -> bool:
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
         return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
-                    or self.expire_after_days or self.punch_cards)
+                    or self.expire_after_days or self.punch_cards
+                    or any(p.birthday_month for p in self.promotions))
 
     # -- earning -------------------------------------------------------------------------
     def quote(self, basket: Basket, member: MemberState) -> Quote:
@@ -124,7 +128,7 @@ class RuleProgram:
         if tier is not None and tier.multiplier != 1:
             exact *= tier.multiplier
             steps.append((f"tier:{tier.tier_id}", rnd(exact) - sum(p for _, p in steps)))
-        promos = [p for p in self.promotions if p.applies(basket, member.tier, self._local(basket))]
+        promos = [p for p in self.promotions if p.applies(basket, member, self._local(basket))]
         for promo in promos:
             if promo.multiplier != 1:
                 exact *= promo.multiplier

@@ -88,13 +88,17 @@ class LedgerStore:
 
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
-                   opening_balance: int = 0, tier: str = "member") -> str:
+                   opening_balance: int = 0, tier: str = "member",
+                   birth_month: int | None = None) -> str:
         """Create a member with its cards and an opening balance, as one transaction."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
             self.create_member(member_id, name, tier)
+            if birth_month is not None:
+                self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
+                                (birth_month, member_id))
             for card in cards:
                 self.bind_token(member_id, "uid", card)
             if opening_balance:
@@ -232,6 +236,11 @@ class LedgerStore:
     def set_tier(self, member_id: str, tier: str) -> None:
         self.db.execute("UPDATE members SET tier=?, tier_since=? WHERE member_id=?",
                         (tier, now_iso(), member_id))
+
+    def birth_month(self, member_id: str) -> int | None:
+        row = self.db.execute("SELECT birth_month FROM members WHERE member_id=?",
+                              (member_id,)).fetchone()
+        return row[0] if row else None
 
     def tier_since(self, member_id: str) -> str:
         """When the member reached their tier (their joining time if the tier was given)."""

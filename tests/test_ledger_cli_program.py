@@ -54,11 +54,11 @@ def test_program_new_key_refuses_to_overwrite(tmp_path):
 def test_db_upgrade_and_status_on_postgresql(pg_cluster):
     url = pg_cluster.database()
     assert ledger("db", "status", "--db", url).stdout.strip() == \
-        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches"
+        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month"
     refused = ledger("balance", "ada", "--db", url)  # the ledger will not run on an old schema
     assert refused.returncode == 2 and "run `ledger db upgrade --db URL` first" in refused.stderr
     assert ledger("db", "upgrade", "--db", url).stdout.strip() == \
-        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches"
+        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month"
     assert ledger("db", "status", "--db", url).stdout.strip() == "schema is up to date"
     assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--db", url).returncode == 0
 
@@ -85,3 +85,35 @@ def test_program_expire_sweeps_every_member(tmp_path):
     assert out.returncode == 0 and out.stdout.strip() == "120 points expired from 1 members"
     assert ledger("program", "expire", "--db", db).stdout.strip() == "0 points expired from 0 members"
     assert "ada Ada: 0 pts" in ledger("balance", "ada", "--db", db).stdout
+
+
+def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):
+    import json
+    import uuid
+
+    from ledger.apply import apply_op
+    from ledger.programs import ProgramBook
+    from ledger.store import LedgerStore
+
+    db = str(tmp_path / "ledger.db")
+    bad = ledger("members", "add", "--name", "Bo", "--birth-month", "13", "--db", db)
+    assert bad.returncode == 2 and "must be a number from 1 to 12" in bad.stderr
+    for who, card, month in (("ada", "04AA", "11"), ("bob", "04BB", "5")):
+        assert ledger("members", "add", "--name", who, "--id", who, "--card", card,
+                      "--birth-month", month, "--db", db).returncode == 0
+    program = tmp_path / "p.toml"
+    program.write_text('version = 2\nname = "B"\ncurrency = "EUR"\n[[promotions]]\n'
+                       'id = "birthday"\nbirthday_month = true\nbonus_points = 50\n')
+    assert ledger("program", "load", str(program), "--db", db).returncode == 0
+    store = LedgerStore(db)
+    book = ProgramBook.load(store)
+    earned = {}
+    for card in ("04AA", "04BB"):
+        op = {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": 1, "kind": "sale",
+              "token": {"kind": "uid", "value": card}, "basket_id": "b-1", "currency": "EUR",
+              "total_minor": 1000, "earn": 0, "redeem": [], "program_version": 2,
+              "created_at": "2026-11-26T12:00:00Z"}
+        with store.transaction():
+            earned[card] = apply_op(store, book.for_op(op), op, ("s", "k", 1))["earned"]
+    assert earned == {"04AA": 60, "04BB": 10}  # November: Ada's birthday month
+    assert json.loads(ledger("balance", "ada", "--json", "--db", db).stdout)["balance"] == 60
