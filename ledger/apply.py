@@ -74,11 +74,13 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
     if op.get("redeem"):
         store.lock_member(member_id)
     expire_points(store, program, member_id)
-    state = member_state(store, program, member_id)
+    basket = Basket.from_message(op) if op["kind"] == "sale" else None
+    state = member_state(store, program, member_id, basket=basket)
     earned = 0
-    if op["kind"] == "sale":
-        basket = Basket.from_message(op)
-        earned = program.quote(basket, state).earn
+    if basket is not None:
+        quote = program.quote(basket, state)
+        earned = quote.earn
+        _count_promotions(store, program, member_id, basket, quote)
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
@@ -100,7 +102,7 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
 
 
 def member_state(store: LedgerStore, program: Program, member_id: str,
-                 now: dt.datetime | None = None) -> MemberState:
+                 now: dt.datetime | None = None, basket: Basket | None = None) -> MemberState:
     """What the program may price with: balance, tier, and the facts it reads, if any."""
     member = store.member(member_id)
     facts = {}
@@ -112,9 +114,22 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
         facts = store.facts(member_id, _iso(day_start), _iso(window))
         if getattr(program, "punch_cards", ()):
             facts["punches"] = store.punches(member_id)
-        if any(p.birthday_month for p in getattr(program, "promotions", ())):
+        promotions = getattr(program, "promotions", ())
+        if any(p.birthday_month for p in promotions):
             facts["birth_month"] = store.birth_month(member_id)
+        if basket is not None and any(p.limited for p in promotions):
+            facts["promo_uses"] = store.promo_uses(member_id, program.local_day(basket))
     return MemberState(member_id, member.balance, member.tier, facts)
+
+
+def _count_promotions(store: LedgerStore, program: Program, member_id: str, basket: Basket,
+                      quote) -> None:
+    """Count the limited promotions this sale used, once per op (the op's transaction)."""
+    limited = {p.promo_id for p in getattr(program, "promotions", ()) if p.limited}
+    if not limited:
+        return
+    for promo_id in sorted(limited & program.applied_promotions(quote)):
+        store.use_promo(member_id, promo_id, program.local_day(basket))
 
 
 def expire_points(store: LedgerStore, program: Program, member_id: str,

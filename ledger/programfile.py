@@ -167,7 +167,8 @@ def _promotions(items: list[dict], tier_ids: set[str]) -> tuple[Promotion, ...]:
             p.get("bonus_points", 0), tuple(p.get("days", ())), _hours(p.get("hours"), where),
             start, end, p.get("min_spend_minor", 0), tuple(p.get("skus", ())),
             tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where),
-            p.get("birthday_month", False)))
+            p.get("birthday_month", False), p.get("limit_per_member_per_day", 0),
+            p.get("limit_per_member", 0)))
     return tuple(out)
 
 

@@ -41,9 +41,19 @@ class Promotion:
     categories: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()  # only members of these tiers (empty: everyone)
     birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
+    limit_per_day: int = 0  # times per member per local day (0: no limit)
+    limit_ever: int = 0  # times per member, ever
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.limit_per_day or self.limit_ever)
 
     def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
         if self.birthday_month and member.facts.get("birth_month") != local.month:
+            return False
+        today, ever = member.facts.get("promo_uses", {}).get(self.promo_id, (0, 0))
+        if (self.limit_per_day and today >= self.limit_per_day) or \
+                (self.limit_ever and ever >= self.limit_ever):
             return False
         if self.days and DAYS[local.weekday()] not in self.days:
             return False
@@ -113,7 +123,7 @@ class RuleProgram:
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
         return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
                     or self.expire_after_days or self.punch_cards
-                    or any(p.birthday_month for p in self.promotions))
+                    or any(p.birthday_month or p.limited for p in self.promotions))
 
     # -- earning -------------------------------------------------------------------------
     def quote(self, basket: Basket, member: MemberState) -> Quote:
@@ -168,6 +178,15 @@ class RuleProgram:
             steps.append(("cap", cap - total))
             total = cap
         return total, tuple(steps)
+
+    def applied_promotions(self, quote: Quote) -> set[str]:
+        """The promotions a quote used (to count them against per-member limits)."""
+        return {name.split(":", 1)[1] for name, _ in quote.breakdown
+                if name.startswith(("promo:", "bonus:"))}
+
+    def local_day(self, basket: Basket) -> str:
+        """The basket's date in the program's time zone (the day promotion limits count)."""
+        return self._local(basket).date().isoformat()
 
     def _local(self, basket: Basket) -> dt.datetime:
         at = parse_time(basket.at) or dt.datetime.now(dt.UTC)

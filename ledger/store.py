@@ -237,6 +237,18 @@ class LedgerStore:
         self.db.execute("UPDATE members SET tier=?, tier_since=? WHERE member_id=?",
                         (tier, now_iso(), member_id))
 
+    def promo_uses(self, member_id: str, day: str) -> dict[str, tuple[int, int]]:
+        """promo_id -> (uses on ``day``, uses ever) for the member."""
+        rows = self.db.execute(
+            "SELECT promo_id, SUM(CASE WHEN day=? THEN count ELSE 0 END), SUM(count)"
+            " FROM promo_uses WHERE member_id=? GROUP BY promo_id", (day, member_id)).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def use_promo(self, member_id: str, promo_id: str, day: str) -> None:
+        self.db.execute("INSERT INTO promo_uses VALUES (?,?,?,1) ON CONFLICT"
+                        " (member_id, promo_id, day) DO UPDATE SET count = promo_uses.count + 1",
+                        (member_id, promo_id, day))
+
     def birth_month(self, member_id: str) -> int | None:
         row = self.db.execute("SELECT birth_month FROM members WHERE member_id=?",
                               (member_id,)).fetchone()

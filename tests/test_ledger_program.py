@@ -345,3 +345,18 @@ def test_punch_card_counts_across_visits_once_per_op(store):
     earned.append(apply(store, sale_op(card, total=900, items=latte, version=1))["earned"])
     assert earned == [9, 9, 9, 109]  # the 10th coffee fills the card
     assert store.punches(who) == {"coffee-card": 12}
+
+
+def test_promotion_limits_per_member_per_day_and_ever(store):
+    store.save_program(1, body(version=1, timezone="Europe/Berlin", promotions=[
+        {"id": "daily", "bonus_points": 5, "limit_per_member_per_day": 2},
+        {"id": "once", "bonus_points": 50, "limit_per_member": 1}]))
+    who, card = new_member(store)
+    day1, day2 = "2026-11-26T10:00:00Z", "2026-11-26T23:30:00Z"  # 23:30 UTC is the 27th in Berlin
+    earned = []
+    for at in (day1, day1, day1, day2):
+        op = sale_op(card, total=1000, version=1, at=at)
+        earned.append(apply(store, op)["earned"])
+        assert apply(store, op)["status"] == "duplicate"  # a repeat uses no promotion
+    assert earned == [10 + 5 + 50, 10 + 5, 10, 10 + 5]
+    assert store.promo_uses(who, "2026-11-27") == {"daily": (1, 3), "once": (0, 1)}
