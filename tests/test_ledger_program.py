@@ -360,3 +360,40 @@ def test_promotion_limits_per_member_per_day_and_ever(store):
         assert apply(store, op)["status"] == "duplicate"  # a repeat uses no promotion
     assert earned == [10 + 5 + 50, 10 + 5, 10, 10 + 5]
     assert store.promo_uses(who, "2026-11-27") == {"daily": (1, 3), "once": (0, 1)}
+
+
+def test_kiosk_restarted_offline_previews_with_the_program_it_kept(broker, tmp_path, caplog):
+    from kiosk.simulated import SimulatedKiosk, sim_config
+    from mqtt import topics
+    from mqtt.client import MqttLink
+
+    cfg = sim_config(broker.port, tmp_path, program={"keys": [PUB]})
+    ledger_link = MqttLink(host=broker.host, port=broker.port, client_id="ledger-x",
+                           clean_start=True)
+    ledger_link.start()
+    assert ledger_link.wait_connected(10)
+    assert ledger_link.publish(topics.PROGRAM, signed_message(load_file(EXAMPLE), KEY), 1,
+                               retain=True)
+    ledger_link.stop()
+    kiosk = SimulatedKiosk(cfg).start()
+    assert wait_for(lambda: kiosk.app.session.program.version == 2, 10)
+    kiosk.stop()
+    cached = Path(cfg["outbox"]["path"]).with_name("program.json")
+    assert cached.exists()
+    broker.stop()  # the next start is offline
+    kiosk = SimulatedKiosk(cfg).start()
+    try:
+        assert wait_for(lambda: kiosk.app.session.program.version == 2, 10)
+        assert not kiosk.online
+    finally:
+        kiosk.stop()
+    text = cached.read_bytes()
+    cached.write_bytes(text.replace(b'"points_per_unit":1', b'"points_per_unit":9'))
+    assert cached.read_bytes() != text
+    caplog.set_level(logging.WARNING)
+    kiosk = SimulatedKiosk(cfg).start()  # an edited file is not trusted
+    try:
+        assert "not used: program: the signature does not match" in caplog.text
+        assert kiosk.app.session.program.version == 1 and not kiosk.online
+    finally:
+        kiosk.stop()
