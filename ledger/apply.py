@@ -230,6 +230,7 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
     redeemed, refused = 0, []
     member_id, balance = state.member_id, state.balance
     offered = {r.reward_id for r in program.rewards(state)}
+    used = _redemptions(store, program, op, member_id)
     for item in op.get("redeem", []):
         reward = program.reward(item["reward_id"])
         if reward is None:
@@ -238,15 +239,39 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             why = f"{reward.reward_id} is not offered to tier {state.tier}"
         elif reward.cost > balance - redeemed:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
+        elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
+            pass
         else:
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
             redeemed += reward.cost
+            everyone, mine = used.get(reward.reward_id, (0, 0))
+            used[reward.reward_id] = (everyone + 1, mine + 1)
             continue
         store.record_refusal(op["op_id"], member_id, item["reward_id"], why)
         refused.append(why)
         log.warning("op %s: redemption refused: %s", op["op_id"], why)
     return redeemed, refused
+
+
+def _redemptions(store: LedgerStore, program: Program, op: dict,
+                 member_id: str) -> dict[str, tuple[int, int]]:
+    """Redemptions so far of the limited rewards this op asks for (stock locked first)."""
+    limited = sorted({r.reward_id for r in map(program.reward, (i["reward_id"] for i in
+                                                                op.get("redeem", [])))
+                      if r is not None and (r.stock or r.limit_per_member)})
+    for reward_id in limited:
+        if program.reward(reward_id).stock:
+            store.lock_reward(reward_id)
+    return store.redemptions(limited, member_id)
+
+
+def _over_limit(reward, everyone: int, mine: int) -> str:
+    if reward.stock and everyone >= reward.stock:
+        return f"{reward.reward_id} is out of stock ({reward.stock} redeemed)"
+    if reward.limit_per_member and mine >= reward.limit_per_member:
+        return f"{reward.reward_id} can be redeemed {reward.limit_per_member} times per member"
+    return ""
 
 
 def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
@@ -262,9 +287,12 @@ def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
         return {"v": 1, "found": False, "program_version": program.version}
     state = member_state(store, program, member.member_id)
     balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
+    offered = program.rewards(state)
+    used = store.redemptions([r.reward_id for r in offered if r.stock or r.limit_per_member],
+                             member.member_id)
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
                 "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
-               for r in program.rewards(state)[:50]]
+               for r in offered if not _over_limit(r, *used.get(r.reward_id, (0, 0)))][:50]
     return {"v": 1, "found": True,
             "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
             "balance": balance, "rewards": rewards, "program_version": program.version}

@@ -44,6 +44,8 @@ class Reward:
     sku: str = ""  # free item, when the reward is one
     percent: int = 0  # percent off the basket, when the reward is one
     tiers: tuple[str, ...] = ()  # only members of these tiers may take it (empty: everyone)
+    stock: int = 0  # redemptions in all, across members (0: no limit)
+    limit_per_member: int = 0  # redemptions per member, ever (0: no limit)
 
     def discount_for(self, basket: Basket | None) -> int:
         """The discount in minor units this reward gives on ``basket``."""

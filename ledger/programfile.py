@@ -150,7 +150,8 @@ def _rewards(items: list[dict], tier_ids: set[str]) -> tuple[Reward, ...]:
         out.append(Reward(r["id"], r["name"], r["cost"], discount_minor=r.get("amount_minor", 0),
                           sku=r.get("sku", "") if kind == "free_item" else "",
                           percent=r.get("percent", 0) if kind == "percent_off" else 0,
-                          tiers=_known(r.get("tiers", []), tier_ids, where)))
+                          tiers=_known(r.get("tiers", []), tier_ids, where),
+                          stock=r.get("stock", 0), limit_per_member=r.get("limit_per_member", 0)))
     return tuple(out)
 
 

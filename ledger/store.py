@@ -249,6 +249,21 @@ class LedgerStore:
                         " (member_id, promo_id, day) DO UPDATE SET count = promo_uses.count + 1",
                         (member_id, promo_id, day))
 
+    def redemptions(self, reward_ids: list[str], member_id: str) -> dict[str, tuple[int, int]]:
+        """reward_id -> (redemptions by everyone, by this member)."""
+        if not reward_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT reason, COUNT(*), SUM(CASE WHEN member_id=? THEN 1 ELSE 0 END) FROM journal"
+            f" WHERE kind='redeem' AND reason IN ({_marks(reward_ids)}) GROUP BY reason",
+            [member_id, *reward_ids]).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def lock_reward(self, reward_id: str) -> None:
+        """Serialise PostgreSQL workers redeeming a reward with a stock, until commit."""
+        if self.postgres:
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"reward:{reward_id}",))
+
     def birth_month(self, member_id: str) -> int | None:
         row = self.db.execute("SELECT birth_month FROM members WHERE member_id=?",
                               (member_id,)).fetchone()

@@ -397,3 +397,24 @@ def test_kiosk_restarted_offline_previews_with_the_program_it_kept(broker, tmp_p
         assert kiosk.app.session.program.version == 1 and not kiosk.online
     finally:
         kiosk.stop()
+
+
+def test_reward_stock_and_per_member_limit(store):
+    store.save_program(1, body(version=1, rewards=[
+        {"id": "mug", "name": "Mug", "cost": 10, "kind": "free_item", "sku": "mug", "stock": 2},
+        {"id": "welcome", "name": "Welcome", "cost": 10, "kind": "amount_off",
+         "amount_minor": 100, "limit_per_member": 1}]))
+    (ada, ada_card), (bob, bob_card) = new_member(store, 100), new_member(store, 100)
+    program = ProgramBook.load(store).active
+
+    def offered(who):
+        return [r["reward_id"] for r in lookup(store, program, {"member_id": who})["rewards"]]
+
+    first = apply(store, sale_op(ada_card, total=0, redeem=["mug", "welcome", "welcome"]))
+    assert first["redeemed"] == 20
+    assert "welcome can be redeemed 1 times per member" in first["reason"]
+    assert offered(ada) == ["mug"] and offered(bob) == ["mug", "welcome"]
+    second = apply(store, sale_op(bob_card, total=0, redeem=["mug", "mug"]))
+    assert second["redeemed"] == 10 and "mug is out of stock (2 redeemed)" in second["reason"]
+    assert offered(ada) == [] and offered(bob) == ["welcome"]
+    assert [r["what"] for r in store.refusals()] == ["welcome", "mug"]
