@@ -20,6 +20,7 @@ COMMANDS = [
     "ledger.commands.qr",
     "ledger.commands.program",
     "ledger.commands.db",
+    "ledger.commands.adjust",
 ]
 
 

@@ -165,11 +165,27 @@ class LedgerStore:
 
     def history(self, member_id: str) -> list[dict]:
         rows = self.db.execute(
-            "SELECT entry_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq, reason, at"
-            " FROM journal WHERE member_id=? ORDER BY entry_id", (member_id,))
+            "SELECT entry_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq, reason, at,"
+            " operator FROM journal WHERE member_id=? ORDER BY entry_id", (member_id,))
         names = ("entry", "kind", "points", "op_id", "basket_id", "store", "kiosk", "kiosk_seq",
-                 "reason", "at")
+                 "reason", "at", "operator")
         return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def adjust(self, member_id: str, points: int, reason: str, operator: str) -> int:
+        """A manual adjustment with its reason and operator, as one transaction; the new
+        balance. A balance never goes below zero (the programs allow no overdraft)."""
+        with self.transaction():
+            self.lock_member(member_id)
+            member = self.member(member_id)
+            if member is None:
+                raise LedgerError(f"no member {member_id}")
+            if member.balance + points < 0:
+                raise LedgerError(f"{member_id} has {member.balance} points; taking {-points}"
+                                  " would make the balance negative")
+            self.db.execute(
+                "INSERT INTO journal(member_id, kind, points, reason, at, operator)"
+                " VALUES (?,?,?,?,?,?)", (member_id, "adjust", points, reason, now_iso(), operator))
+            return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
     def applied(self, op_id: str) -> dict | None:

@@ -54,11 +54,11 @@ def test_program_new_key_refuses_to_overwrite(tmp_path):
 def test_db_upgrade_and_status_on_postgresql(pg_cluster):
     url = pg_cluster.database()
     assert ledger("db", "status", "--db", url).stdout.strip() == \
-        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index"
+        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator"
     refused = ledger("balance", "ada", "--db", url)  # the ledger will not run on an old schema
     assert refused.returncode == 2 and "run `ledger db upgrade --db URL` first" in refused.stderr
     assert ledger("db", "upgrade", "--db", url).stdout.strip() == \
-        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index"
+        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator"
     assert ledger("db", "status", "--db", url).stdout.strip() == "schema is up to date"
     assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--db", url).returncode == 0
 
@@ -117,3 +117,29 @@ def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):
             earned[card] = apply_op(store, book.for_op(op), op, ("s", "k", 1))["earned"]
     assert earned == {"04AA": 60, "04BB": 10}  # November: Ada's birthday month
     assert json.loads(ledger("balance", "ada", "--json", "--db", db).stdout)["balance"] == 60
+
+
+def test_manual_adjustment_with_reason_and_operator(tmp_path):
+    import json
+
+    db = str(tmp_path / "ledger.db")
+    assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--card", "04A1",
+                  "--balance", "30", "--db", db).returncode == 0
+    added = ledger("adjust", "04a1", "20", "--reason", "spilt coffee", "--operator", "sam",
+                   "--db", db)
+    assert added.returncode == 0 and added.stdout.strip() == \
+        "ada: +20 pts (spilt coffee, by sam); balance 50"
+    too_much = ledger("adjust", "ada", "-60", "--reason", "fraud", "--operator", "sam",
+                      "--db", db)
+    assert too_much.returncode == 1 and "would make the balance negative" in too_much.stderr
+    for bad, words in ((["ada", "0"], "non-zero"), (["ada", "x"], "whole number"),
+                       (["ada", "5", "--operator", "a b"], "--operator 'a b'")):
+        args = ["adjust", *bad, "--reason", "r", "--db", db]
+        if "--operator" not in bad:
+            args += ["--operator", "sam"]
+        out = ledger(*args)
+        assert out.returncode == 2 and words in out.stderr, out.stderr
+    history = json.loads(ledger("history", "ada", "--json", "--db", db).stdout)
+    assert [(e["kind"], e["points"], e["reason"], e["operator"]) for e in history] == [
+        ("adjust", 30, "opening balance", None), ("adjust", 20, "spilt coffee", "sam")]
+    assert "spilt coffee (by sam)" in ledger("history", "ada", "--db", db).stdout
