@@ -234,8 +234,9 @@ class LedgerStore:
                         (op_id, member_id, what, reason, now_iso()))
 
     def refusals(self) -> list[dict]:
+        order = "refusal_no" if self.postgres else "rowid"  # as recorded (migration 0009)
         rows = self.db.execute("SELECT op_id, member_id, what, reason, at FROM refusals"
-                               " ORDER BY at, op_id")
+                               f" ORDER BY {order}")
         return [dict(zip(("op_id", "member_id", "what", "reason", "at"), r, strict=True))
                 for r in rows]
 
