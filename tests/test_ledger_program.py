@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.scenario import Runner, World, wait_for
-from ledger.apply import apply_in_savepoint, apply_op, lookup, member_state
+from ledger.apply import apply_in_savepoint, apply_op, lookup
+from ledger.memberstate import member_state
 from ledger.program import Basket, MemberState
 from ledger.programfile import load_file
 from ledger.programs import ProgramBook

@@ -129,7 +129,7 @@ def describe(p, loaded_at: str) -> list[str]:
 
 
 def _expire(args) -> int:
-    from ledger.apply import expire_points
+    from ledger.memberstate import expire_points
     from ledger.programs import ProgramBook
 
     store = open_store(args)
