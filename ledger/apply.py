@@ -151,7 +151,7 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             why = f"unknown reward {item['reward_id']}"
         elif reward.reward_id not in offered:
             why = f"{reward.reward_id} is not offered to tier {state.tier}"
-        elif reward.cost > balance - redeemed:
+        elif reward.cost > balance - redeemed + getattr(program, "overdraft_points", 0):
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
             pass

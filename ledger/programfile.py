@@ -89,6 +89,7 @@ def program_from_body(body: dict) -> RuleProgram:
         allow_unverified_uid=body.get("allow_unverified_uid", True),
         unknown_token=body.get("unknown_token", "enrol"),
         grace_hours=body.get("grace_hours", 0), timezone=body.get("timezone", "UTC"),
+        overdraft_points=body.get("overdraft_points", 0),
         minor_per_unit=body.get("minor_per_unit", 100),
         points_per_unit=_frac(earning.get("points_per_unit", 1)),
         rounding=earning.get("rounding", "down"),

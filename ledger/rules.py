@@ -99,6 +99,7 @@ class RuleProgram:
     allow_unverified_uid: bool = True
     unknown_token: str = "enrol"
     grace_hours: float = 0.0
+    overdraft_points: int = 0  # how far below zero a redemption may take a balance
     timezone: str = "UTC"
     minor_per_unit: int = 100
     points_per_unit: Fraction = Fraction(1)

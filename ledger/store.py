@@ -173,7 +173,7 @@ class LedgerStore:
 
     def adjust(self, member_id: str, points: int, reason: str, operator: str) -> int:
         """A manual adjustment with its reason and operator, as one transaction; the new
-        balance. A balance never goes below zero (the programs allow no overdraft)."""
+        balance. An adjustment never takes a balance below zero."""
         with self.transaction():
             self.lock_member(member_id)
             member = self.member(member_id)

@@ -419,3 +419,14 @@ def test_reward_stock_and_per_member_limit(store):
     assert second["redeemed"] == 10 and "mug is out of stock (2 redeemed)" in second["reason"]
     assert offered(ada) == [] and offered(bob) == ["welcome"]
     assert [r["what"] for r in store.refusals()] == ["welcome", "mug"]
+
+
+@pytest.mark.parametrize("overdraft, redeemed, balance", [(0, 0, 60), (50, 100, -40), (30, 0, 60)])
+def test_no_negative_balance_unless_the_program_allows_an_overdraft(store, overdraft, redeemed,
+                                                                     balance):
+    store.save_program(1, body(version=1, overdraft_points=overdraft, rewards=[
+        {"id": "coffee", "name": "Coffee", "cost": 100, "kind": "amount_off",
+         "amount_minor": 250}]))
+    who, card = new_member(store, balance=60)
+    ack = apply(store, sale_op(card, total=0, redeem=["coffee"], version=1))
+    assert (ack["redeemed"], ack["balance"], store.balance(who)) == (redeemed, balance, balance)
