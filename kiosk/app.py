@@ -15,12 +15,14 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from display.output import ScreenOutput, open_screen
 from drivers import factory
 from kiosk import events as e
 from kiosk.config import Config
 from kiosk.outbox import Outbox
+from kiosk.program_cache import ProgramCache
 from kiosk.session import Ports, Session
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink, TlsOptions, Will
@@ -76,6 +78,8 @@ class KioskApp:
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None
         self.control = self._sim_control()
+        self.program_cache = ProgramCache(Path(cfg["outbox"]["path"]).with_name("program.json"),
+                                          cfg.get("program", {}).get("keys", ()))
 
     def _sim_control(self):
         """A control socket for simulated drivers run as a daemon (tests, demo)."""
@@ -151,9 +155,19 @@ class KioskApp:
         return e.LinkUp(True) if up else e.LinkDown("uplink to the ledger's broker is down")
 
     def _program_event(self, payload: bytes):
-        log.debug("program message (%d bytes) ignored: no program verification configured",
-                  len(payload))
-        return None
+        """A signed program from the ledger: used for previews once a [program] key checks it."""
+        keys = self.cfg.get("program", {}).get("keys", ())
+        if not keys:
+            log.debug("program message (%d bytes) ignored: no [program] keys configured",
+                      len(payload))
+            return None
+        if not payload:
+            return None  # retained program cleared
+        from ledger.programsign import verify  # the engine is only needed once keys are set
+
+        event = e.ProgramReceived(verify(payload, keys))
+        self.program_cache.save(payload)
+        return event
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -178,6 +192,9 @@ class KioskApp:
             if self.control is not None:
                 self.control.start()
                 started.append(self.control)
+            cached = self.program_cache.load()  # before the retained one arrives
+            if cached is not None:
+                self.events.put(e.ProgramReceived(cached))
             self.link.start()
             self.session.refresh()
             self.ready.set()

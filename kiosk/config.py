@@ -141,6 +141,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "baud": Field(int, 9600, choices=(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200),
                       help="Serial scanner speed."),
     },
+    "program": {
+        "keys": Field(list, (), example=[], help="The ledger's program public keys, base64url"
+                      " (`ledger program new-key FILE` prints one); empty ignores the program"
+                      " the ledger publishes and previews with the default program."),
+    },
     "display": {
         "driver": Field(str, "dummy",
                         choices=("dummy", "emulator-capture", "emulator-asciiblock",

@@ -47,7 +47,8 @@ class ScenarioFailed(AssertionError):
 class LedgerProcess:
     """`ledger serve` as a child process; ``kill()`` is kill -9."""
 
-    def __init__(self, db: Path, broker: Mosquitto, log_path: Path, worker: str = "main") -> None:
+    def __init__(self, db: Path | str, broker: Mosquitto, log_path: Path,
+                 worker: str = "main") -> None:
         self.db, self.broker, self.log_path, self.worker = db, broker, log_path, worker
         self.proc: subprocess.Popen | None = None
 

@@ -293,7 +293,8 @@ class Session:
         self.refresh()
 
     def _build_op(self, c: Customer, basket: dict) -> tuple[dict, int]:
-        earn = self.projected_earn()
+        created_at = now_iso()
+        earn = self.projected_earn(created_at)  # priced at the time the op carries
         redeem = [{"reward_id": rid, "points": self.program.reward(rid).cost}
                   for rid in c.held if self.program.reward(rid)]
         op = {"v": 1, "op_id": str(uuid.uuid4()), "kind": "sale",
@@ -302,7 +303,7 @@ class Session:
               "basket_id": basket["basket_id"], "currency": basket["currency"],
               "total_minor": basket["total_minor"], "items": basket.get("items", []),
               "earn": earn, "redeem": redeem, "enrol": c.enrol, "offline": not self.ports.online(),
-              "created_at": now_iso(), "clock_synced": self.ports.clock_synced(),
+              "created_at": created_at, "clock_synced": self.ports.clock_synced(),
               "program_version": self.program.version}
         if c.member.member_id:
             op["member_id"] = c.member.member_id
@@ -354,7 +355,8 @@ class Session:
         c.held.append(reward_id)
         self._publish(topics.redemption(self.store, self.lane), "redemption", {
             "v": 1, "basket_id": self.basket["basket_id"], "reward_id": reward_id,
-            "action": "apply", "points": reward.cost, "discount_minor": reward.discount_minor,
+            "action": "apply", "points": reward.cost,
+            "discount_minor": reward.discount_for(Basket.from_message(self.basket, "")),
             "currency": self.basket["currency"], **({"sku": reward.sku} if reward.sku else {})})
         self._attach()
         self.show_result(v.RewardHeld(reward.name, reward.cost, self.projected_balance(c)))
@@ -385,12 +387,12 @@ class Session:
         """Last known balance + points queued but not acked - points held on this basket."""
         return c.member.balance + self.pending.get(token_key(c.token), 0) - self._held_points(c)
 
-    def projected_earn(self) -> int:
+    def projected_earn(self, at: str = "") -> int:
         if self.basket is None:
             return 0
         c = self.customer
         state = MemberState(c.member.member_id, c.member.balance, c.member.tier) if c else MemberState()
-        return self.program.quote(Basket.from_message(self.basket), state).earn
+        return self.program.quote(Basket.from_message(self.basket, at), state).earn
 
     # -- ledger: lookup and acks -------------------------------------------------------------------
     def _send_lookup(self, token: d.Token) -> None:
@@ -464,6 +466,10 @@ class Session:
         self.refresh()
 
     def on_ProgramReceived(self, ev: e.ProgramReceived) -> None:
+        if isinstance(self.program, type(ev.program)) and ev.program.version < self.program.version:
+            log.warning("program version %s ignored: version %s is newer", ev.program.version,
+                        self.program.version)
+            return
         log.info("program version %s received", ev.program.version)
         self.program = ev.program
         self.refresh()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from ledger import db as dbm
+from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.program import Basket, MemberState, Program
 from ledger.store import LedgerStore, new_member_id
 from ledger.tokens import token_key
@@ -27,8 +29,7 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     """Apply ``op`` (a validated op message) inside an open transaction; return the ack body."""
     earlier = store.applied(op["op_id"])
     if earlier is not None:
-        status = "rejected" if earlier["status"] == "rejected" else "duplicate"
-        return {**earlier, "status": status}
+        return repeat_result(earlier)
     try:
         result = _apply_new(store, program, op, origin)
     except Rejected as exc:
@@ -38,21 +39,58 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     return result
 
 
+def repeat_result(earlier: dict) -> dict:
+    """The ack for an op_id seen before: its first result, as duplicate (or rejected again)."""
+    return {**earlier, "status": "rejected" if earlier["status"] == "rejected" else "duplicate"}
+
+
+def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: Origin,
+                       attempts: int = 3) -> dict:
+    """``apply_op`` under a savepoint of the open transaction, so a failing op undoes only
+    itself; a clash with another worker's transaction (db.retryable) is tried again, and then
+    finds the other worker's result. Other errors propagate, with the op undone."""
+    for attempt in range(attempts):
+        store.db.execute("SAVEPOINT op")
+        try:
+            result = apply_op(store, program, op, origin)
+            store.sync()  # a pipelined write's error belongs to this op
+        except Exception as exc:
+            store.db.execute("ROLLBACK TO op")
+            store.db.execute("RELEASE op")
+            if not (dbm.retryable(exc) and attempt + 1 < attempts):
+                raise
+            log.info("op %s clashed with another worker (%s); again", op["op_id"],
+                     type(exc).__name__)
+            continue
+        store.db.execute("RELEASE op")
+        return result
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
     member_id, created = _resolve(store, program, op)
-    member = store.member(member_id)
-    state = MemberState(member_id, member.balance, member.tier)
+    if op.get("redeem"):
+        store.lock_member(member_id)
+    expire_points(store, program, member_id)
+    basket = Basket.from_message(op) if op["kind"] == "sale" else None
+    state = member_state(store, program, member_id, basket=basket)
     earned = 0
-    if op["kind"] == "sale":
-        earned = program.quote(Basket.from_message(op), state).earn
+    if basket is not None:
+        quote = program.quote(basket, state)
+        earned = quote.earn
+        count_promotions(store, program, member_id, basket, quote)
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
-    redeemed, refused = _redeem(store, program, op, member_id, member.balance, origin)
+        for card in getattr(program, "punch_cards", ()):
+            if card.punches(basket):
+                store.add_punches(member_id, card.card_id, card.punches(basket))
+    redeemed, refused = _redeem(store, program, op, state, origin)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
+    tier = review_tier(store, program, state, earned)
     result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
-              "balance": store.balance(member_id), "tier": member.tier, "earned": earned,
+              "balance": state.balance + earned - redeemed, "tier": tier, "earned": earned,
               "redeemed": redeemed}
     if refused:
         result["reason"] = ("refused: " + "; ".join(refused))[:200]
@@ -80,6 +118,9 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
     store.create_member(member_id)
     store.bind_token(member_id, token["kind"], token["value"])
     store.journal(member_id, "enrol", 0, op["op_id"], op.get("basket_id"), reason="joined")
+    if program.enrolment_bonus:
+        store.journal(member_id, "bonus", program.enrolment_bonus, op["op_id"],
+                      op.get("basket_id"), reason="enrolment bonus")
     return member_id, True
 
 
@@ -93,7 +134,7 @@ def token_member(store: LedgerStore, token: dict) -> str | None:
     return member_id
 
 
-def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, balance: int,
+def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             origin: Origin) -> tuple[int, list[str]]:
     """Redeem what the op asks for and the balance covers; the rest is recorded as refused.
 
@@ -101,21 +142,50 @@ def _redeem(store: LedgerStore, program: Program, op: dict, member_id: str, bala
     ``refusals`` table for reports and named in the ack.
     """
     redeemed, refused = 0, []
+    member_id, balance = state.member_id, state.balance
+    offered = {r.reward_id for r in program.rewards(state)}
+    used = _redemptions(store, program, op, member_id)
     for item in op.get("redeem", []):
         reward = program.reward(item["reward_id"])
         if reward is None:
             why = f"unknown reward {item['reward_id']}"
-        elif reward.cost > balance - redeemed:
+        elif reward.reward_id not in offered:
+            why = f"{reward.reward_id} is not offered to tier {state.tier}"
+        elif reward.cost > balance - redeemed + getattr(program, "overdraft_points", 0):
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
+        elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
+            pass
         else:
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
             redeemed += reward.cost
+            everyone, mine = used.get(reward.reward_id, (0, 0))
+            used[reward.reward_id] = (everyone + 1, mine + 1)
             continue
         store.record_refusal(op["op_id"], member_id, item["reward_id"], why)
         refused.append(why)
         log.warning("op %s: redemption refused: %s", op["op_id"], why)
     return redeemed, refused
+
+
+def _redemptions(store: LedgerStore, program: Program, op: dict,
+                 member_id: str) -> dict[str, tuple[int, int]]:
+    """Redemptions so far of the limited rewards this op asks for (stock locked first)."""
+    limited = sorted({r.reward_id for r in map(program.reward, (i["reward_id"] for i in
+                                                                op.get("redeem", [])))
+                      if r is not None and (r.stock or r.limit_per_member)})
+    for reward_id in limited:
+        if program.reward(reward_id).stock:
+            store.lock_reward(reward_id)
+    return store.redemptions(limited, member_id)
+
+
+def _over_limit(reward, everyone: int, mine: int) -> str:
+    if reward.stock and everyone >= reward.stock:
+        return f"{reward.reward_id} is out of stock ({reward.stock} redeemed)"
+    if reward.limit_per_member and mine >= reward.limit_per_member:
+        return f"{reward.reward_id} can be redeemed {reward.limit_per_member} times per member"
+    return ""
 
 
 def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
@@ -129,10 +199,14 @@ def lookup(store: LedgerStore, program: Program, request: dict) -> dict:
     member = store.member(member_id) if member_id else None
     if member is None:
         return {"v": 1, "found": False, "program_version": program.version}
-    state = MemberState(member.member_id, member.balance, member.tier)
+    state = member_state(store, program, member.member_id)
+    balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
+    offered = program.rewards(state)
+    used = store.redemptions([r.reward_id for r in offered if r.stock or r.limit_per_member],
+                             member.member_id)
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
-                "discount_minor": r.discount_minor, "affordable": r.cost <= member.balance}
-               for r in program.rewards(state)[:50]]
+                "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
+               for r in offered if not _over_limit(r, *used.get(r.reward_id, (0, 0)))][:50]
     return {"v": 1, "found": True,
             "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
-            "balance": member.balance, "rewards": rewards, "program_version": program.version}
+            "balance": balance, "rewards": rewards, "program_version": program.version}

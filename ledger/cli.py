@@ -22,6 +22,9 @@ COMMANDS = [
     "ledger.commands.provision_code",
     "ledger.commands.fleet",
     "ledger.commands.config_update",
+    "ledger.commands.program",
+    "ledger.commands.db",
+    "ledger.commands.adjust",
 ]
 
 

@@ -87,7 +87,12 @@ def b64encode(raw: bytes) -> str:
 
 
 def b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the canonical text of some bytes decodes. A last character whose unused low
+    bits are set decodes to the same bytes as another text, so a changed code could pass."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64encode(raw) != text:
+        raise ValueError("not canonical base64url")
+    return raw
 
 
 # -- parsing -------------------------------------------------------------------------
@@ -133,9 +138,10 @@ def parse(data: str | bytes, url_prefix: str = "") -> MemberCode:
                             ("signature", sig, SIG_RE.fullmatch(sig))):
         if not ok:
             raise QrRefused("format", f"bad {name} field {value[:40]!r}")
-    signature = b64decode(sig)
-    if b64encode(signature) != sig:  # spare low bits set: another text for the same signature
-        raise QrRefused("format", "signature field is not in canonical base64url")
+    try:
+        signature = b64decode(sig)
+    except ValueError:
+        raise QrRefused("format", f"bad signature field {sig[:40]!r}") from None
     return MemberCode(kind, program, member, int(counter), signature)
 
 

@@ -8,6 +8,10 @@ a replay burst does not hold up a customer at the counter.
 
 Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
 the load on one broker, and a repeated op_id is harmless wherever it lands.
+
+Each op is priced with the program version it names while that version is within its grace
+period (ledger.programs). With a program signing key, the service publishes the active program
+retained and signed on ``loyalty/v1/program`` at start and whenever a new version is loaded.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import queue
 import threading
 from dataclasses import dataclass
 
-from ledger.apply import apply_op, lookup
-from ledger.program import DefaultProgram, Program
+from ledger.apply import apply_in_savepoint, lookup
+from ledger.batch import apply_batch
+from ledger.program import Program
+from ledger.programs import ProgramBook
+from ledger.programsign import signed_message
 from ledger.store import LedgerStore
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink
@@ -26,6 +33,8 @@ from mqtt.client import Incoming, MqttLink
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+PROGRAM_POLL_S = 2.0  # how soon an idle ledger notices a newly loaded program
+DB_RETRY_S = 1.0  # pause before reconnecting after a database error
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,13 @@ class LookupIn:
 
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
-                 program: Program | None = None, username: str = "", password: str = "") -> None:
+                 program: Program | None = None, username: str = "", password: str = "",
+                 program_key=None) -> None:
         self.db_path = db_path
-        self.program = program or DefaultProgram()
+        self.fixed_program = program  # tests: one program for every op, ignoring the store
+        self.program_key = program_key  # Ed25519 private key, or None: publish nothing
+        self.book = ProgramBook()
+        self.published_version: int | None = None
         self.ops: queue.Queue = queue.Queue()
         self.lookups: queue.Queue = queue.Queue()
         self.applied_total = 0
@@ -54,7 +67,8 @@ class LedgerService:
         self._threads: list[threading.Thread] = []
         self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
                              username=username, password=password, on_message=self._on_message,
-                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000)
+                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000,
+                             on_connect=self._on_connect)
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
 
@@ -78,8 +92,14 @@ class LedgerService:
         self.ops.put(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
 
     # -- life cycle ------------------------------------------------------------------------
+    @property
+    def program(self) -> Program:
+        return self.fixed_program or self.book.active
+
     def start(self, timeout: float = 15.0) -> bool:
         """Start the threads and connect; True once connected."""
+        # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
+        self._refresh_programs(LedgerStore(self.db_path), close=True)
         for target, name in ((self._apply_loop, "ledger-apply"), (self._lookup_loop, "ledger-lookup")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -97,58 +117,119 @@ class LedgerService:
 
     # -- writer thread -------------------------------------------------------------------------
     def _apply_loop(self) -> None:
-        store = LedgerStore(self.db_path)
+        store = None
         try:
             while not self._stop.is_set():
-                batch = _take(self.ops)
-                if batch:
-                    self._apply_batch(store, batch)
+                batch = _take(self.ops, timeout=PROGRAM_POLL_S)
+                if self._stop.is_set():
+                    break
+                try:
+                    store = store or LedgerStore(self.db_path)
+                    if batch:
+                        self._apply_batch(store, batch)
+                    else:
+                        self._refresh_programs(store)  # quiet: still pick up a `program load`
+                except Exception as exc:  # noqa: BLE001 - the database went away: reconnect
+                    # The batch was undone and not acked; each kiosk resends its ops.
+                    log.error("database error (%s); %d ops not acked, reconnecting: %s",
+                              type(exc).__name__, len(batch), str(exc).strip()[:300])
+                    store = _close(store)
+                    self._stop.wait(DB_RETRY_S)
         finally:
-            store.close()
+            _close(store)
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
-        acks = []
-        with store.transaction() as db:
-            for item in batch:
-                db.execute("SAVEPOINT op")
-                try:
-                    result = apply_op(store, self.program, item.op,
-                                      (item.store, item.kiosk, item.op["kiosk_seq"]))
-                except Exception:  # noqa: BLE001 - one bad op must not sink the batch
-                    db.execute("ROLLBACK TO op")
-                    log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
-                                  item.op["op_id"], item.store, item.kiosk)
-                    continue
-                finally:
-                    db.execute("RELEASE op")
-                acks.append((item, result))
+        self._refresh_programs(store)
+        items = [(item.op, (item.store, item.kiosk, item.op["kiosk_seq"])) for item in batch]
+        try:
+            with store.transaction():
+                results = apply_batch(store, self._program_for, items)
+        except Exception as exc:  # noqa: BLE001 - e.g. another worker wrote one of these op_ids
+            log.info("batch of %d undone (%s: %s); applying its ops one by one", len(batch),
+                     type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            with store.transaction(pipeline=True):
+                results = [self._apply_one(store, item) for item in batch]
+        acks = [(item, result) for item, result in zip(batch, results, strict=True)
+                if result is not None]
         self.applied_total += len(acks)
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
             self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
 
+    def _program_for(self, op: dict) -> Program:
+        return self.fixed_program or self.book.for_op(op)
+
+    def _apply_one(self, store: LedgerStore, item: OpIn) -> dict | None:
+        origin = (item.store, item.kiosk, item.op["kiosk_seq"])
+        try:
+            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin)
+        except Exception:  # noqa: BLE001 - one bad op must not sink the batch
+            log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
+                          item.op["op_id"], item.store, item.kiosk)
+            return None
+
+    # -- programs ------------------------------------------------------------------------------
+    def _refresh_programs(self, store: LedgerStore, close: bool = False) -> None:
+        """Pick up a version loaded by `ledger program load` since the last batch."""
+        try:
+            if store.latest_program_version() != self.book.latest_stored:
+                self.book = ProgramBook.load(store)
+                log.info("program version %s active", self.book.active.version)
+                self._publish_program()
+        finally:
+            if close:
+                store.close()
+
+    def _on_connect(self, _session_present: bool) -> None:
+        self.published_version = None  # a broker without persistence forgets retained messages
+        self._publish_program()
+
+    def _publish_program(self) -> None:
+        version = self.book.version
+        if self.program_key is None or version is None or version == self.published_version:
+            return
+        if not self.link.connected.is_set():
+            return  # _on_connect publishes it
+        payload = signed_message(self.book.bodies[version], self.program_key)
+        if self.link.publish(topics.PROGRAM, payload, 1, retain=True):
+            self.published_version = version
+            log.info("published program version %s (retained, signed)", version)
+
     # -- lookup thread ---------------------------------------------------------------------------
     def _lookup_loop(self) -> None:
-        store = LedgerStore(self.db_path, readonly=True)
+        store = None
         try:
             while not self._stop.is_set():
                 for item in _take(self.lookups):
-                    self._answer(store, item)
+                    try:
+                        store = store or LedgerStore(self.db_path, readonly=True)
+                        reply = lookup(store, self.program, item.request)
+                    except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
+                        log.exception("lookup failed; reconnecting to the database")
+                        store = _close(store)
+                        continue
+                    self.link.publish(item.response_topic,
+                                      messages.encode("lookup_reply", reply), 1,
+                                      correlation=item.correlation, response_topic=None)
         finally:
-            store.close()
+            _close(store)
 
-    def _answer(self, store: LedgerStore, item: LookupIn) -> None:
+
+def _close(store: LedgerStore | None) -> None:
+    """Close a store that may be broken already; returns None for ``store = _close(store)``."""
+    if store is not None:
         try:
-            reply = lookup(store, self.program, item.request)
-        except Exception:  # noqa: BLE001 - the kiosk falls back to its cache on no answer
-            log.exception("lookup failed")
-            return
-        self.link.publish(item.response_topic, messages.encode("lookup_reply", reply), 1,
-                          correlation=item.correlation, response_topic=None)
+            store.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection
+            log.debug("closing the database failed", exc_info=True)
 
 
-def _take(q: queue.Queue, limit: int = MAX_BATCH) -> list:
-    """Block for one item, then take what else is already waiting (None means stop)."""
-    first = q.get()
+def _take(q: queue.Queue, limit: int = MAX_BATCH, timeout: float | None = None) -> list:
+    """Block for one item (up to ``timeout``), then take what else is already waiting (None
+    means stop; [] on stop or timeout)."""
+    try:
+        first = q.get(timeout=timeout)
+    except queue.Empty:
+        return []
     if first is None:
         return []
     batch = [first]

@@ -1,68 +1,25 @@
-"""The ledger's SQLite database: members, their cards and codes, the append-only journal, and
-the record of every op applied (the idempotency keys).
+"""The ledger's database (SQLite or PostgreSQL, see ledger.db): members, their cards and codes,
+the append-only journal, the record of every op applied (the idempotency keys), and the program
+versions.
 
 A member's balance is never stored: it is the sum of the member's journal, so the two cannot
-disagree. Writes go through ``transaction()`` (BEGIN IMMEDIATE, WAL, synchronous=FULL), so two
-`ledger serve` processes on one file serialise their writes and never apply an op twice.
+disagree. Writes go through ``transaction()``. On SQLite (BEGIN IMMEDIATE, WAL,
+synchronous=FULL) two `ledger serve` processes on one file serialise their writes; on
+PostgreSQL they run side by side and the unique op_id settles a race (see db.retryable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger import db as dbm
 from ledger.tokens import normalise, token_key
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS members (
-    member_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL DEFAULT '',
-    tier TEXT NOT NULL DEFAULT 'member',
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    token_key TEXT PRIMARY KEY,
-    member_id TEXT NOT NULL REFERENCES members(member_id),
-    added_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id);
-CREATE TABLE IF NOT EXISTS journal (
-    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    member_id TEXT NOT NULL REFERENCES members(member_id),
-    kind TEXT NOT NULL,
-    points INTEGER NOT NULL,
-    op_id TEXT,
-    basket_id TEXT,
-    store TEXT,
-    kiosk TEXT,
-    kiosk_seq INTEGER,
-    reason TEXT NOT NULL DEFAULT '',
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS journal_member ON journal(member_id, points);
-CREATE TABLE IF NOT EXISTS ops (
-    op_id TEXT PRIMARY KEY,
-    store TEXT NOT NULL,
-    kiosk TEXT NOT NULL,
-    kiosk_seq INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    result TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refusals (
-    op_id TEXT NOT NULL,
-    member_id TEXT,
-    what TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
 
 
 class LedgerError(ValueError):
@@ -87,38 +44,61 @@ def new_member_id() -> str:
 
 class LedgerStore:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        """Open the ledger at ``path`` (a file, or a postgresql:// URL).
+
+        A SQLite file is brought up to the current schema on open; a PostgreSQL database must
+        be upgraded by the operator (`ledger db upgrade`), and opening it says so if it was not.
+        """
         self.path = str(path)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                  timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.postgres = dbm.is_postgres(self.path)
         if not readonly:
-            self.db.executescript(SCHEMA)
+            self._check_schema()
+        self.db = dbm.connect(self.path)
+
+    def _check_schema(self) -> None:
+        if not self.postgres:
+            if not Path(self.path).exists() or dbm.pending(self.path):
+                dbm.upgrade(self.path)
+            return
+        todo = dbm.pending(self.path)
+        if todo:
+            raise dbm.SchemaError(f"the ledger database needs migrations {', '.join(todo)}: "
+                                  "run `ledger db upgrade --db URL` first")
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self, pipeline: bool = False) -> Iterator:
+        """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
+        waiting for each answer: a failed write is raised by the next read or ``sync()``."""
+        with self.db.pipeline() if pipeline and self.postgres else nullcontext():
+            self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def sync(self) -> None:
+        """Wait for the writes a pipelined transaction has sent so far; raise their error."""
+        if self.postgres:
+            self.db.sync()
 
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
-                   opening_balance: int = 0, tier: str = "member") -> str:
+                   opening_balance: int = 0, tier: str = "member",
+                   birth_month: int | None = None) -> str:
         """Create a member with its cards and an opening balance, as one transaction."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
             self.create_member(member_id, name, tier)
+            if birth_month is not None:
+                self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
+                                (birth_month, member_id))
             for card in cards:
                 self.bind_token(member_id, "uid", card)
             if opening_balance:
@@ -134,16 +114,19 @@ class LedgerStore:
         owner = self.member_of(key)
         if owner is not None and owner != member_id:
             raise LedgerError(f"{key} belongs to member {owner} already")
-        self.db.execute("INSERT OR IGNORE INTO tokens VALUES (?,?,?)", (key, member_id, now_iso()))
+        self.db.execute("INSERT INTO tokens VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                        (key, member_id, now_iso()))
 
     def member_of(self, key: str) -> str | None:
         row = self.db.execute("SELECT member_id FROM tokens WHERE token_key=?", (key,)).fetchone()
         return row[0] if row else None
 
     def member(self, member_id: str) -> MemberRow | None:
-        row = self.db.execute("SELECT member_id, name, tier FROM members WHERE member_id=?",
-                              (member_id,)).fetchone()
-        return MemberRow(row[0], row[1], row[2], self.balance(row[0])) if row else None
+        row = self.db.execute(
+            "SELECT member_id, name, tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
+            " WHERE j.member_id = m.member_id) FROM members m WHERE member_id=?",
+            (member_id,)).fetchone()
+        return MemberRow(row[0], row[1], row[2], int(row[3])) if row else None
 
     def find(self, who: str) -> MemberRow | None:
         """A member by id, or by a card UID / code value as an operator would type it."""
@@ -182,11 +165,27 @@ class LedgerStore:
 
     def history(self, member_id: str) -> list[dict]:
         rows = self.db.execute(
-            "SELECT entry_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq, reason, at"
-            " FROM journal WHERE member_id=? ORDER BY entry_id", (member_id,))
+            "SELECT entry_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq, reason, at,"
+            " operator FROM journal WHERE member_id=? ORDER BY entry_id", (member_id,))
         names = ("entry", "kind", "points", "op_id", "basket_id", "store", "kiosk", "kiosk_seq",
-                 "reason", "at")
+                 "reason", "at", "operator")
         return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def adjust(self, member_id: str, points: int, reason: str, operator: str) -> int:
+        """A manual adjustment with its reason and operator, as one transaction; the new
+        balance. An adjustment never takes a balance below zero."""
+        with self.transaction():
+            self.lock_member(member_id)
+            member = self.member(member_id)
+            if member is None:
+                raise LedgerError(f"no member {member_id}")
+            if member.balance + points < 0:
+                raise LedgerError(f"{member_id} has {member.balance} points; taking {-points}"
+                                  " would make the balance negative")
+            self.db.execute(
+                "INSERT INTO journal(member_id, kind, points, reason, at, operator)"
+                " VALUES (?,?,?,?,?,?)", (member_id, "adjust", points, reason, now_iso(), operator))
+            return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
     def applied(self, op_id: str) -> dict | None:
@@ -197,18 +196,154 @@ class LedgerStore:
         self.db.execute("INSERT INTO ops VALUES (?,?,?,?,?,?,?)",
                         (op_id, *origin, result["status"], json.dumps(result), now_iso()))
 
+    # -- many at once (the service's group commit, ledger.batch) ---------------------------
+    def applied_many(self, op_ids: list[str]) -> dict[str, dict]:
+        rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE op_id IN ({_marks(op_ids)})",
+                               op_ids).fetchall()
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def members_of(self, keys: list[str]) -> dict[str, str]:
+        rows = self.db.execute(
+            f"SELECT token_key, member_id FROM tokens WHERE token_key IN ({_marks(keys)})",
+            keys).fetchall()
+        return dict(rows)
+
+    def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
+            f" WHERE j.member_id = m.member_id) FROM members m WHERE m.member_id IN"
+            f" ({_marks(member_ids)})", member_ids).fetchall()
+        return {r[0]: (int(r[2]), r[1]) for r in rows}
+
+    def write_many(self, journal: list[tuple], ops: list[tuple]) -> None:
+        """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
+        reason) and op rows (op_id, store, kiosk, kiosk_seq, result) in two statements."""
+        at = now_iso()
+        if journal:
+            self.db.executemany(
+                "INSERT INTO journal(member_id, kind, points, op_id, basket_id, store, kiosk,"
+                " kiosk_seq, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(*row, at) for row in journal])
+        if ops:
+            self.db.executemany("INSERT INTO ops VALUES (?,?,?,?,?,?,?)",
+                                [(op_id, store, kiosk, seq, result["status"], json.dumps(result),
+                                  at) for op_id, store, kiosk, seq, result in ops])
+
     def record_refusal(self, op_id: str, member_id: str | None, what: str, reason: str) -> None:
         self.db.execute("INSERT INTO refusals VALUES (?,?,?,?,?)",
                         (op_id, member_id, what, reason, now_iso()))
 
     def refusals(self) -> list[dict]:
+        order = "refusal_no" if self.postgres else "rowid"  # as recorded (migration 0009)
         rows = self.db.execute("SELECT op_id, member_id, what, reason, at FROM refusals"
-                               " ORDER BY rowid")
+                               f" ORDER BY {order}")
         return [dict(zip(("op_id", "member_id", "what", "reason", "at"), r, strict=True))
                 for r in rows]
 
     def op_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM ops").fetchone()[0]
+
+    # -- what the rule engine may ask about a member ------------------------------------
+    def lock_member(self, member_id: str) -> None:
+        """Hold the member's row until commit, so two PostgreSQL workers redeeming for one
+        member cannot both spend the same points (SQLite's write lock does this already)."""
+        if self.postgres:
+            self.db.execute("SELECT 1 FROM members WHERE member_id=? FOR UPDATE", (member_id,))
+
+    def set_tier(self, member_id: str, tier: str) -> None:
+        self.db.execute("UPDATE members SET tier=?, tier_since=? WHERE member_id=?",
+                        (tier, now_iso(), member_id))
+
+    def promo_uses(self, member_id: str, day: str) -> dict[str, tuple[int, int]]:
+        """promo_id -> (uses on ``day``, uses ever) for the member."""
+        rows = self.db.execute(
+            "SELECT promo_id, SUM(CASE WHEN day=? THEN count ELSE 0 END), SUM(count)"
+            " FROM promo_uses WHERE member_id=? GROUP BY promo_id", (day, member_id)).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def use_promo(self, member_id: str, promo_id: str, day: str) -> None:
+        self.db.execute("INSERT INTO promo_uses VALUES (?,?,?,1) ON CONFLICT"
+                        " (member_id, promo_id, day) DO UPDATE SET count = promo_uses.count + 1",
+                        (member_id, promo_id, day))
+
+    def redemptions(self, reward_ids: list[str], member_id: str) -> dict[str, tuple[int, int]]:
+        """reward_id -> (redemptions by everyone, by this member)."""
+        if not reward_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT reason, COUNT(*), SUM(CASE WHEN member_id=? THEN 1 ELSE 0 END) FROM journal"
+            f" WHERE kind='redeem' AND reason IN ({_marks(reward_ids)}) GROUP BY reason",
+            [member_id, *reward_ids]).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    def lock_reward(self, reward_id: str) -> None:
+        """Serialise PostgreSQL workers redeeming a reward with a stock, until commit."""
+        if self.postgres:
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"reward:{reward_id}",))
+
+    def birth_month(self, member_id: str) -> int | None:
+        row = self.db.execute("SELECT birth_month FROM members WHERE member_id=?",
+                              (member_id,)).fetchone()
+        return row[0] if row else None
+
+    def tier_since(self, member_id: str) -> str:
+        """When the member reached their tier (their joining time if the tier was given)."""
+        row = self.db.execute("SELECT COALESCE(tier_since, created_at) FROM members"
+                              " WHERE member_id=?", (member_id,)).fetchone()
+        return row[0] if row else ""
+
+    def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
+        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
+            " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0)"
+            " FROM journal WHERE member_id=? AND kind='earn'",
+            (day_start, window_start, member_id)).fetchone()
+        return {"visits": int(row[0]), "earned_today": int(row[1]), "window_points": int(row[2])}
+
+    def expirable(self, member_id: str, cutoff: str) -> int:
+        """Points earned before ``cutoff`` (ISO) not yet spent or expired, spending oldest
+        first: what is older than the cutoff, less everything ever taken off."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN points > 0 AND at < ? THEN points END), 0),"
+            " COALESCE(SUM(CASE WHEN points < 0 THEN -points END), 0)"
+            " FROM journal WHERE member_id=?", (cutoff, member_id)).fetchone()
+        return max(0, int(row[0]) - int(row[1]))
+
+    def punches(self, member_id: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT card_id, count FROM punches WHERE member_id=?",
+                               (member_id,)).fetchall()
+        return dict(rows)
+
+    def add_punches(self, member_id: str, card_id: str, count: int) -> None:
+        self.db.execute("INSERT INTO punches VALUES (?,?,?) ON CONFLICT (member_id, card_id)"
+                        " DO UPDATE SET count = punches.count + excluded.count",
+                        (member_id, card_id, count))
+
+    # -- program versions ------------------------------------------------------------------
+    def save_program(self, version: int, body: dict) -> None:
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
+                raise LedgerError(f"program version {version} is loaded already; "
+                                  "raise `version` in the file")
+            latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+            if latest is not None and version < latest:
+                raise LedgerError(f"program version {version} is older than the active "
+                                  f"version {latest}")
+            self.db.execute("INSERT INTO programs VALUES (?,?,?)",
+                            (version, json.dumps(body), now_iso()))
+
+    def programs(self) -> list[tuple[int, dict, str]]:
+        """Every program version loaded: (version, body, loaded_at), oldest first."""
+        rows = self.db.execute("SELECT version, body, loaded_at FROM programs ORDER BY version")
+        return [(r[0], json.loads(r[1]), r[2]) for r in rows.fetchall()]
+
+    def latest_program_version(self) -> int | None:
+        return self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values)) or "NULL"
 
 
 def card_value(value: str) -> str:

@@ -36,6 +36,10 @@ CHANNELS = {
                     "The answer, with the request's correlation data."),
     "status": (topics.status("{store}", "{kiosk}"), ("store", "kiosk"), "status", "kiosk -> all",
                True, "Kiosk health; the last will sets state 'offline'."),
+    "program": (topics.PROGRAM, (), "program", "ledger -> kiosk", True,
+                "The active loyalty program, signed with the ledger's program key; a kiosk with "
+                "that public key in [program] keys prices its previews with it. Ops name the "
+                "version they were priced with. See docs/program.md."),
 }
 
 

@@ -1,5 +1,6 @@
 """`ledger serve` as a real process on a real Mosquitto: duplicate deliveries, bad payloads, two
-workers sharing one broker, a broker that drops queued messages, and kill -9 mid-replay."""
+workers sharing one broker, a broker that drops queued messages, and kill -9 mid-replay. The
+tests taking ``ledger_db`` run on SQLite and on a private PostgreSQL cluster."""
 
 import json
 import logging
@@ -52,8 +53,8 @@ class Peer:
 
 
 @pytest.fixture
-def ledger(broker, tmp_path):
-    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+def ledger(broker, tmp_path, ledger_db):
+    led = LedgerProcess(ledger_db, broker, tmp_path / "ledger.log")
     led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
     led.start()
     yield led
@@ -90,7 +91,8 @@ BAD_OPS = [
 ]
 
 
-def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tmp_path):
+def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tmp_path,
+                                                               ledger_db):
     peer = Peer(broker)
     for payload, _ in BAD_OPS:
         peer.send_op(payload)
@@ -109,13 +111,13 @@ def test_bad_payloads_are_logged_and_the_ledger_keeps_working(broker, ledger, tm
     good = op()
     peer.send_op(good)
     assert peer.next_ack()["op_id"] == good["op_id"]
-    assert LedgerStore(tmp_path / "ledger.db").op_count() == 1  # nothing else was written
+    assert LedgerStore(ledger_db).op_count() == 1  # nothing else was written
     assert ledger.proc.poll() is None
     peer.link.stop()
 
 
-def test_two_workers_share_the_broker_and_apply_each_op_once(broker, tmp_path):
-    db = tmp_path / "ledger.db"
+def test_two_workers_share_the_broker_and_apply_each_op_once(broker, tmp_path, ledger_db):
+    db = ledger_db
     a = LedgerProcess(db, broker, tmp_path / "a.log", worker="a")
     b = LedgerProcess(db, broker, tmp_path / "b.log", worker="b")
     a.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
@@ -144,14 +146,14 @@ def prefill(path, n, card=CARD):
     box.close()
 
 
-def test_ledger_killed_mid_replay_every_op_applied_once(broker, tmp_path):
+def test_ledger_killed_mid_replay_every_op_applied_once(broker, tmp_path, ledger_db):
     n = 1500
     cfg = sim_config(broker.port, tmp_path, outbox={"inflight": 16, "retry_seconds": 2.0})
     prefill(cfg["outbox"]["path"], n)
-    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+    led = LedgerProcess(ledger_db, broker, tmp_path / "ledger.log")
     led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
     led.start()
-    reader = LedgerStore(tmp_path / "ledger.db")
+    reader = LedgerStore(ledger_db)
     kiosk = SimulatedKiosk(cfg).start()
     try:
         assert wait_for(lambda: reader.op_count() >= 100, 30)
@@ -207,3 +209,51 @@ def test_lookup_answers_on_the_response_topic(broker, ledger):
     reply = messages.decode("lookup_reply", msg.payload)
     assert msg.correlation == b"c-1" and reply["found"] and reply["member"]["id"] == "ada"
     peer.link.stop()
+
+
+def test_postgresql_crash_mid_replay_every_op_applied_once(broker, tmp_path):
+    """PostgreSQL stops the hard way while ops are in flight: the ledger reports the lost
+    connection, reconnects when the server is back, and every op is applied exactly once."""
+    from ledger import db
+    from ledger.local_postgres import LocalPostgres, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
+    cluster = LocalPostgres(fsync=True).start()
+    n = 1500
+    try:
+        url = cluster.database()
+        db.upgrade(url)
+        cfg = sim_config(broker.port, tmp_path, outbox={"inflight": 16, "retry_seconds": 2.0})
+        prefill(cfg["outbox"]["path"], n)
+        led = LedgerProcess(url, broker, tmp_path / "ledger.log")
+        led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
+        led.start()
+        kiosk = SimulatedKiosk(cfg).start()
+        try:
+            assert wait_for(lambda: _count(url) >= 100, 30)
+            cluster.crash()
+            assert kiosk.outbox_depth() > 0, "the replay finished before the crash"
+            assert wait_for(lambda: "database error" in (tmp_path / "ledger.log").read_text(), 20)
+            cluster.start_server()
+            assert wait_for(lambda: kiosk.outbox_depth() == 0, 120), kiosk.outbox_depth()
+        finally:
+            kiosk.stop()
+            led.stop()
+        assert "reconnecting" in (tmp_path / "ledger.log").read_text()
+        store = LedgerStore(url)
+        history = store.history("ada")
+        assert store.op_count() == n and len({e["op_id"] for e in history}) == len(history) == n
+        assert store.balance("ada") == n
+        store.close()
+    finally:
+        cluster.stop()
+
+
+def _count(url) -> int:
+    store = LedgerStore(url, readonly=True)
+    try:
+        return store.op_count()
+    finally:
+        store.close()
+

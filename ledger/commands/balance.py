@@ -47,7 +47,8 @@ def _history(args) -> int:
         return 0
     for e in entries:
         where = f"{e['store']}/{e['kiosk']}#{e['kiosk_seq']}" if e["kiosk"] else ""
+        by = f" (by {e['operator']})" if e.get("operator") else ""
         print(f"{e['at']} {e['kind']:<7} {e['points']:>+7} {e['basket_id'] or '':<12} {where}"
-              f" {e['reason']}")
+              f" {e['reason']}{by}")
     print(f"balance {m.balance}")
     return 0

@@ -29,7 +29,17 @@ def register(subs) -> None:
                      help="card UID or number (repeatable)")
     add.add_argument("--id", type=id_arg, default=None, help="member id (default: generated)")
     add.add_argument("--balance", type=int, default=0, help="opening balance in points")
+    add.add_argument("--birth-month", type=_month, default=None, metavar="1-12",
+                     help="for birthday-month promotions (the month only is kept)")
     add.set_defaults(func=_add)
+
+
+def _month(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or not 1 <= int(text) <= 12:
+        raise argparse.ArgumentTypeError(f"birth month {text!r} must be a number from 1 to 12")
+    return int(text)
 
 
 def _list(args) -> int:
@@ -51,7 +61,8 @@ def _add(args) -> int:
         print("ledger: --name must be printable and at most 64 characters", file=sys.stderr)
         return 2
     try:
-        member_id = open_store(args).add_member(args.name, args.card, args.id, args.balance)
+        member_id = open_store(args).add_member(args.name, args.card, args.id, args.balance,
+                                                birth_month=args.birth_month)
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
@@ -19,23 +20,37 @@ def register(subs) -> None:
     p.add_argument("--port", type=int, default=1883, help="MQTT broker port")
     p.add_argument("--username", default="", help="MQTT username")
     p.add_argument("--password", default="", help="MQTT password (or env LEDGER_MQTT_PASSWORD)")
+    p.add_argument("--program-key", default=os.environ.get("LEDGER_PROGRAM_KEY", ""),
+                   metavar="PEM", help="Ed25519 key to sign the program published to the kiosks"
+                   " (env LEDGER_PROGRAM_KEY; `ledger program new-key` makes one)")
     p.add_argument("--worker", default="main", type=id_arg,
                    help="this worker's name; give each `ledger serve` on one broker its own")
     p.set_defaults(func=_serve)
 
 
 def _serve(args) -> int:
-    import os
-
+    from ledger.db import SchemaError, Unavailable
+    from ledger.qrcodes import load_private
     from ledger.service import LedgerService
 
     password = args.password or os.environ.get("LEDGER_MQTT_PASSWORD", "")
+    try:
+        key = load_private(args.program_key) if args.program_key else None
+    except ValueError as exc:
+        log.error("program key: %s", exc)
+        return 2
     service = LedgerService(args.db, args.host, args.port, args.worker,
-                            username=args.username, password=password)
+                            username=args.username, password=password, program_key=key)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    if not service.start():
+    try:
+        connected = service.start()
+    except (SchemaError, Unavailable, OSError) as exc:
+        log.error("cannot open the ledger database: %s", exc)
+        service.link.stop()
+        return 2
+    if not connected:
         log.warning("broker %s:%s not reachable yet; retrying in the background", args.host,
                     args.port)
     while not done.is_set() and not service.link.subscribed.wait(0.5):

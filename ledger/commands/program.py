@@ -1,0 +1,157 @@
+"""`ledger program load FILE | check FILE | show | expire | new-key FILE`: the loyalty program."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ledger.commands import add_db_option, open_store
+
+
+def register(subs) -> None:
+    p = subs.add_parser("program", help="the loyalty program: load, check, show, expire, new-key")
+    psubs = p.add_subparsers(dest="program_command", required=True, metavar="ACTION")
+    load = psubs.add_parser("load", help="check a program file and make it the active version")
+    add_db_option(load)
+    load.add_argument("file", help="program file (TOML, see docs/program.md)")
+    load.set_defaults(func=_load)
+    check = psubs.add_parser("check", help="check a program file without loading it")
+    check.add_argument("file")
+    check.set_defaults(func=_check)
+    show = psubs.add_parser("show", help="the active program (or --version N)")
+    add_db_option(show)
+    show.add_argument("--version", type=int, help="an earlier version")
+    show.add_argument("--json", action="store_true", help="the program body as JSON")
+    show.set_defaults(func=_show)
+    expire = psubs.add_parser("expire", help="journal the expiry of every member's points past"
+                              " the active program's expire_after_days (also done at each op)")
+    add_db_option(expire)
+    expire.set_defaults(func=_expire)
+    key = psubs.add_parser("new-key", help="write a new program signing key (PEM), print the"
+                           " public key for the kiosks' [program] keys")
+    key.add_argument("file")
+    key.set_defaults(func=_new_key)
+
+
+def _read(path: str) -> dict | None:
+    from ledger.programfile import ProgramError, load_file
+
+    try:
+        return load_file(path)
+    except ProgramError as exc:
+        print(f"ledger program: {exc}", file=sys.stderr)
+        return None
+
+
+def _check(args) -> int:
+    body = _read(args.file)
+    if body is None:
+        return 1
+    print(f"{args.file}: program {body['name']!r} version {body['version']} is valid")
+    return 0
+
+
+def _load(args) -> int:
+    from ledger.store import LedgerError
+
+    body = _read(args.file)
+    if body is None:
+        return 1
+    try:
+        open_store(args).save_program(body["version"], body)
+    except LedgerError as exc:
+        print(f"ledger program: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    print(f"program {body['name']!r} version {body['version']} loaded; running ledgers publish"
+          " it with their next batch")
+    return 0
+
+
+def _show(args) -> int:
+    from ledger.programfile import program_from_body
+
+    rows = {v: (body, at) for v, body, at in open_store(args).programs()}
+    if not rows:
+        print("no program loaded: the default program runs (1 point per whole currency unit,"
+              " reward 'coffee' for 100 points)")
+        return 0
+    version = args.version if args.version is not None else max(rows)
+    if version not in rows:
+        print(f"ledger program: no version {version} (have {sorted(rows)})", file=sys.stderr)
+        return 1
+    body, loaded_at = rows[version]
+    if args.json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+    print("\n".join(describe(program_from_body(body), loaded_at)))
+    return 0
+
+
+def describe(p, loaded_at: str) -> list[str]:
+    """A program as a shop owner reads it back."""
+    lines = [f"{p.name} (version {p.version}, loaded {loaded_at}, {p.currency}, {p.timezone})",
+             f"earning: {float(p.points_per_unit):g} pt per currency unit, rounded {p.rounding}"
+             + (f", min spend {p.min_spend_minor}" if p.min_spend_minor else "")
+             + (f", cap {p.max_points_per_basket}/basket" if p.max_points_per_basket else "")
+             + (f", cap {p.max_points_per_day}/day" if p.max_points_per_day else "")]
+    for what, rules in (("category", p.categories), ("sku", p.skus)):
+        lines += [f"  {what} {k}: x{float(v):g}" for k, v in rules]
+    if p.expire_after_days:
+        lines.append(f"points expire {p.expire_after_days} days after they are earned,"
+                     " oldest first")
+    if p.enrolment_bonus or p.first_visit_bonus:
+        lines.append(f"bonuses: enrolment {p.enrolment_bonus}, first visit {p.first_visit_bonus}")
+    lines += [f"tier {t.tier_id} ({t.name}): {t.min_points} pts in {p.tier_window_days} days,"
+              f" x{float(t.multiplier):g}" for t in p.tiers]
+    if p.tiers and p.tier_hold_days:
+        lines.append(f"a tier is kept at least {p.tier_hold_days} days after it is reached")
+    for r in p.catalogue:
+        kind = (f"{r.percent}% off" if r.percent else f"free {r.sku}" if r.sku
+                else f"{r.discount_minor} off")
+        lines.append(f"reward {r.reward_id} ({r.name}): {r.cost} pts, {kind}"
+                     + (f", tiers {', '.join(r.tiers)}" if r.tiers else ""))
+    for c in p.punch_cards:
+        what = ", ".join(c.skus + c.categories)
+        lines.append(f"punch card {c.card_id} ({c.name}): every {c.every} of {what}:"
+                     f" +{c.bonus_points} pts")
+    for pr in p.promotions:
+        text = (f"promotion {pr.promo_id} ({pr.name}): x{float(pr.multiplier):g}"
+                f" +{pr.bonus_points} pts,"
+                f" days {','.join(pr.days) or 'all'}")
+        if pr.hours:
+            text += f", hours {pr.hours[0]:%H:%M}-{pr.hours[1]:%H:%M}"
+        if pr.start or pr.end:
+            text += f", {pr.start or '...'} to {pr.end or '...'}"
+        lines.append(text)
+    lines.append(f"ops priced with an older version are honoured for {p.grace_hours} h")
+    return lines
+
+
+def _expire(args) -> int:
+    from ledger.memberstate import expire_points
+    from ledger.programs import ProgramBook
+
+    store = open_store(args)
+    program = ProgramBook.load(store).active
+    total = members = 0
+    for member in store.members():
+        with store.transaction():
+            points = expire_points(store, program, member.member_id)
+        total, members = total + points, members + bool(points)
+    print(f"{total} points expired from {members} members")
+    return 0
+
+
+def _new_key(args) -> int:
+    from ledger.qrcodes import new_private_pem
+
+    path = Path(args.file)
+    if path.exists():
+        print(f"ledger program: {path} exists; not overwriting a key", file=sys.stderr)
+        return 1
+    pem, public = new_private_pem()
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    print(public)
+    return 0

@@ -1,0 +1,207 @@
+"""Program files: TOML in, a validated program body out, and the body as a ``RuleProgram``.
+
+The body (the file's content as a plain dict) is what the ledger stores and publishes, so the
+kiosk rebuilds the very same engine from the retained message. Every check names the key and,
+for a file, the file: ``shop.toml: earning.rounding must be one of ['down', 'nearest', 'up']``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import fastjsonschema
+
+from ledger.program import Reward
+from ledger.rules import Promotion, PunchCard, RuleProgram, Tier
+from mqtt import messages
+
+MAX_FILE = 256 * 1024
+
+
+class ProgramError(ValueError):
+    """A program file or body that cannot be used; the message names where and what."""
+
+
+@cache
+def _validator():
+    return fastjsonschema.compile(messages.schema("program")["properties"]["program"])
+
+
+def load_file(path: str | Path) -> dict:
+    """Read and check a program file; the body it describes."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProgramError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE:
+        raise ProgramError(f"{path}: {len(raw)} bytes, more than {MAX_FILE}")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProgramError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return check_body(_plain(data))
+    except ProgramError as exc:
+        raise ProgramError(f"{path}: {exc}") from None
+
+
+def _plain(value):
+    """TOML dates become ISO strings, so the body is plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+def check_body(body: dict) -> dict:
+    """Validate a program body (from a file or a message); return it unchanged."""
+    try:
+        _validator()(body)
+    except fastjsonschema.JsonSchemaException as exc:
+        raise ProgramError(exc.message.replace("data.", "", 1).replace("data ", "program ", 1)) \
+            from None
+    program_from_body(body)  # the checks the schema cannot express
+    return body
+
+
+def program_from_body(body: dict) -> RuleProgram:
+    """The engine for a validated body; ProgramError for what the schema cannot catch."""
+    earning = body.get("earning", {})
+    tiers = _tiers(body.get("tiers", []))
+    tier_ids = {t.tier_id for t in tiers} | {"member"}
+    try:
+        ZoneInfo(body.get("timezone", "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProgramError(f"timezone {body['timezone']!r} is not a known time zone") from None
+    return RuleProgram(
+        version=body["version"], name=body["name"], currency=body["currency"],
+        allow_unverified_uid=body.get("allow_unverified_uid", True),
+        unknown_token=body.get("unknown_token", "enrol"),
+        grace_hours=body.get("grace_hours", 0), timezone=body.get("timezone", "UTC"),
+        overdraft_points=body.get("overdraft_points", 0),
+        minor_per_unit=body.get("minor_per_unit", 100),
+        points_per_unit=_frac(earning.get("points_per_unit", 1)),
+        rounding=earning.get("rounding", "down"),
+        min_spend_minor=earning.get("min_spend_minor", 0),
+        max_points_per_basket=earning.get("max_points_per_basket", 0),
+        max_points_per_day=earning.get("max_points_per_day", 0),
+        enrolment_bonus=earning.get("enrolment_bonus", 0),
+        first_visit_bonus=earning.get("first_visit_bonus", 0),
+        expire_after_days=earning.get("expire_after_days", 0),
+        categories=tuple((k, _frac(v)) for k, v in earning.get("categories", {}).items()),
+        skus=tuple((k, _frac(v)) for k, v in earning.get("skus", {}).items()),
+        tiers=tiers, tier_window_days=body.get("tier_window_days", 365),
+        tier_hold_days=body.get("tier_hold_days", 0),
+        catalogue=_rewards(body.get("rewards", []), tier_ids),
+        promotions=_promotions(body.get("promotions", []), tier_ids),
+        punch_cards=_punch_cards(body.get("punch_cards", [])))
+
+
+def _frac(number: float | int) -> Fraction:
+    return Fraction(str(number))  # 1.1 means 11/10, not the nearest binary fraction
+
+
+def _unique(items: list[dict], what: str) -> None:
+    seen = set()
+    for i, item in enumerate(items):
+        if item["id"] in seen:
+            raise ProgramError(f"{what}[{i}].id {item['id']!r} is used twice")
+        seen.add(item["id"])
+
+
+def _tiers(items: list[dict]) -> tuple[Tier, ...]:
+    _unique(items, "tiers")
+    if any(t["id"] == "member" for t in items):
+        raise ProgramError("tiers: 'member' is the tier of everyone below the first tier; "
+                           "choose another id")
+    tiers = sorted((Tier(t["id"], t.get("name", t["id"]), t["min_points"],
+                         _frac(t.get("multiplier", 1))) for t in items),
+                   key=lambda t: t.min_points)
+    if len({t.min_points for t in tiers}) != len(tiers):
+        raise ProgramError("tiers: two tiers have the same min_points")
+    return tuple(tiers)
+
+
+def _known(tiers: list[str], known: set[str], where: str) -> tuple[str, ...]:
+    for tier in tiers:
+        if tier not in known:
+            raise ProgramError(f"{where}.tiers names tier {tier!r}, which is not in [[tiers]]")
+    return tuple(tiers)
+
+
+def _rewards(items: list[dict], tier_ids: set[str]) -> tuple[Reward, ...]:
+    _unique(items, "rewards")
+    out = []
+    for i, r in enumerate(items):
+        where, kind = f"rewards[{i}] ({r['id']})", r["kind"]
+        need = {"amount_off": "amount_minor", "percent_off": "percent", "free_item": "sku"}[kind]
+        if need not in r:
+            raise ProgramError(f"{where}: a {kind} reward needs {need}")
+        out.append(Reward(r["id"], r["name"], r["cost"], discount_minor=r.get("amount_minor", 0),
+                          sku=r.get("sku", "") if kind == "free_item" else "",
+                          percent=r.get("percent", 0) if kind == "percent_off" else 0,
+                          tiers=_known(r.get("tiers", []), tier_ids, where),
+                          stock=r.get("stock", 0), limit_per_member=r.get("limit_per_member", 0)))
+    return tuple(out)
+
+
+def _promotions(items: list[dict], tier_ids: set[str]) -> tuple[Promotion, ...]:
+    _unique(items, "promotions")
+    out = []
+    for i, p in enumerate(items):
+        where = f"promotions[{i}] ({p['id']})"
+        start, end = _date(p.get("from"), where + ".from"), _date(p.get("until"), where + ".until")
+        if start and end and end < start:
+            raise ProgramError(f"{where}: until {end} is before from {start}")
+        out.append(Promotion(
+            p["id"], p.get("name", p["id"]), _frac(p.get("multiplier", 1)),
+            p.get("bonus_points", 0), tuple(p.get("days", ())), _hours(p.get("hours"), where),
+            start, end, p.get("min_spend_minor", 0), tuple(p.get("skus", ())),
+            tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where),
+            p.get("birthday_month", False), p.get("limit_per_member_per_day", 0),
+            p.get("limit_per_member", 0)))
+    return tuple(out)
+
+
+def _punch_cards(items: list[dict]) -> tuple[PunchCard, ...]:
+    _unique(items, "punch_cards")
+    for i, c in enumerate(items):
+        if not (c.get("skus") or c.get("categories")):
+            raise ProgramError(f"punch_cards[{i}] ({c['id']}): name the skus or categories it"
+                               " counts")
+    return tuple(PunchCard(c["id"], c.get("name", c["id"]), c["every"], c["bonus_points"],
+                           tuple(c.get("skus", ())), tuple(c.get("categories", ())))
+                 for c in items)
+
+
+def _date(text: str | None, where: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ProgramError(f"{where} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _hours(text: str | None, where: str) -> tuple[dt.time, dt.time] | None:
+    if text is None:
+        return None
+    try:
+        start, end = (dt.time.fromisoformat(t) for t in text.split("-"))
+    except ValueError:
+        raise ProgramError(f"{where}.hours {text!r} is not HH:MM-HH:MM") from None
+    if end <= start:
+        raise ProgramError(f"{where}.hours {text!r}: the end must be after the start "
+                           "(split a window over midnight into two promotions)")
+    return start, end

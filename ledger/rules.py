@@ -1,0 +1,230 @@
+"""The rule engine: a program file's rules as a ``Program`` both the kiosk and the ledger run.
+
+Pure computation, no database and no network (the kiosk imports it for previews). Build one
+with ``ledger.programfile.program_from_body`` from a validated program body. Exact fractions
+are used throughout and rounded once per step, so the kiosk and the ledger always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from ledger.program import Basket, MemberState, Quote, Reward
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Tier:
+    tier_id: str
+    name: str
+    min_points: int  # points earned over the tier window to reach it
+    multiplier: Fraction
+
+
+@dataclass(frozen=True)
+class Promotion:
+    promo_id: str
+    name: str
+    multiplier: Fraction = Fraction(1)
+    bonus_points: int = 0
+    days: tuple[str, ...] = ()  # empty: every day
+    hours: tuple[dt.time, dt.time] | None = None  # [start, end) local time
+    start: dt.date | None = None  # inclusive
+    end: dt.date | None = None  # inclusive
+    min_spend_minor: int = 0
+    skus: tuple[str, ...] = ()  # the basket must hold one of these (empty: any basket)
+    categories: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()  # only members of these tiers (empty: everyone)
+    birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
+    limit_per_day: int = 0  # times per member per local day (0: no limit)
+    limit_ever: int = 0  # times per member, ever
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.limit_per_day or self.limit_ever)
+
+    def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
+        if self.birthday_month and member.facts.get("birth_month") != local.month:
+            return False
+        today, ever = member.facts.get("promo_uses", {}).get(self.promo_id, (0, 0))
+        if (self.limit_per_day and today >= self.limit_per_day) or \
+                (self.limit_ever and ever >= self.limit_ever):
+            return False
+        if self.days and DAYS[local.weekday()] not in self.days:
+            return False
+        if self.hours and not self.hours[0] <= local.time() < self.hours[1]:
+            return False
+        if (self.start and local.date() < self.start) or (self.end and local.date() > self.end):
+            return False
+        if basket.total_minor < self.min_spend_minor or (self.tiers and member.tier not in self.tiers):
+            return False
+        if self.skus or self.categories:
+            return any(i.sku in self.skus or (i.category and i.category in self.categories)
+                       for i in basket.items)
+        return True
+
+
+@dataclass(frozen=True)
+class PunchCard:
+    """Every ``every``-th qualifying item (by SKU or category) earns ``bonus_points``."""
+
+    card_id: str
+    name: str
+    every: int
+    bonus_points: int
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def punches(self, basket: Basket) -> int:
+        return sum(i.qty for i in basket.items
+                   if i.sku in self.skus or (i.category and i.category in self.categories))
+
+
+ROUND = {"down": math.floor, "up": math.ceil,
+         "nearest": lambda x: math.floor(x + Fraction(1, 2))}  # halves round up, both sides
+
+
+@dataclass
+class RuleProgram:
+    """A hybrid points-and-tiers program; see docs/program.md for what each rule means."""
+
+    version: int
+    name: str
+    currency: str = "EUR"
+    allow_unverified_uid: bool = True
+    unknown_token: str = "enrol"
+    grace_hours: float = 0.0
+    overdraft_points: int = 0  # how far below zero a redemption may take a balance
+    timezone: str = "UTC"
+    minor_per_unit: int = 100
+    points_per_unit: Fraction = Fraction(1)
+    rounding: str = "down"
+    min_spend_minor: int = 0
+    max_points_per_basket: int = 0  # 0: no cap
+    max_points_per_day: int = 0
+    enrolment_bonus: int = 0
+    first_visit_bonus: int = 0
+    expire_after_days: int = 0  # 0: points never expire
+    categories: tuple[tuple[str, Fraction], ...] = ()
+    skus: tuple[tuple[str, Fraction], ...] = ()
+    tiers: tuple[Tier, ...] = ()  # lowest threshold first
+    tier_window_days: int = 365
+    tier_hold_days: int = 0  # a tier is kept at least this long after it was reached
+    catalogue: tuple[Reward, ...] = ()
+    promotions: tuple[Promotion, ...] = ()
+    punch_cards: tuple[PunchCard, ...] = ()
+
+    @property
+    def needs_facts(self) -> bool:
+        """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
+        return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
+                    or self.expire_after_days or self.punch_cards
+                    or any(p.birthday_month or p.limited for p in self.promotions))
+
+    # -- earning -------------------------------------------------------------------------
+    def quote(self, basket: Basket, member: MemberState) -> Quote:
+        if basket.total_minor < self.min_spend_minor or basket.total_minor <= 0:
+            # a punch card counts items, whatever the basket's total
+            return Quote(*self._capped([("min_spend", 0), *self._punch_steps(basket, member)],
+                                       member))
+        rnd = ROUND[self.rounding]
+        exact = self._weighted(basket) / self.minor_per_unit * self.points_per_unit
+        steps = [("base", rnd(exact))]
+        tier = self._tier(member.tier)
+        if tier is not None and tier.multiplier != 1:
+            exact *= tier.multiplier
+            steps.append((f"tier:{tier.tier_id}", rnd(exact) - sum(p for _, p in steps)))
+        promos = [p for p in self.promotions if p.applies(basket, member, self._local(basket))]
+        for promo in promos:
+            if promo.multiplier != 1:
+                exact *= promo.multiplier
+                steps.append((f"promo:{promo.promo_id}", rnd(exact) - sum(p for _, p in steps)))
+        steps += [(f"bonus:{p.promo_id}", p.bonus_points) for p in promos if p.bonus_points]
+        if self.first_visit_bonus and member.facts.get("visits", -1) == 0:
+            steps.append(("first_visit", self.first_visit_bonus))
+        steps += self._punch_steps(basket, member)
+        return Quote(*self._capped(steps, member))
+
+    def _punch_steps(self, basket: Basket, member: MemberState) -> list[tuple[str, int]]:
+        """A bonus for each card this basket fills (facts["punches"]: items bought so far)."""
+        steps = []
+        for card in self.punch_cards:
+            before = member.facts.get("punches", {}).get(card.card_id, 0)
+            full = (before + card.punches(basket)) // card.every - before // card.every
+            if full:
+                steps.append((f"punch:{card.card_id}", full * card.bonus_points))
+        return steps
+
+    def _weighted(self, basket: Basket) -> Fraction:
+        """The paid total, shared out over the lines by price, each line times its multiplier."""
+        lines = sum(i.qty * i.unit_minor for i in basket.items)
+        if lines <= 0:
+            return Fraction(basket.total_minor)
+        skus, cats = dict(self.skus), dict(self.categories)
+        weighted = sum(i.qty * i.unit_minor * skus.get(i.sku, cats.get(i.category, Fraction(1)))
+                       for i in basket.items)
+        return Fraction(weighted) * basket.total_minor / lines
+
+    def _capped(self, steps: list, member: MemberState) -> tuple[int, tuple]:
+        total = max(0, sum(p for _, p in steps))
+        cap = self.max_points_per_basket or total
+        if self.max_points_per_day:
+            cap = min(cap, max(0, self.max_points_per_day - member.facts.get("earned_today", 0)))
+        if total > cap:
+            steps.append(("cap", cap - total))
+            total = cap
+        return total, tuple(steps)
+
+    def applied_promotions(self, quote: Quote) -> set[str]:
+        """The promotions a quote used (to count them against per-member limits)."""
+        return {name.split(":", 1)[1] for name, _ in quote.breakdown
+                if name.startswith(("promo:", "bonus:"))}
+
+    def local_day(self, basket: Basket) -> str:
+        """The basket's date in the program's time zone (the day promotion limits count)."""
+        return self._local(basket).date().isoformat()
+
+    def _local(self, basket: Basket) -> dt.datetime:
+        at = parse_time(basket.at) or dt.datetime.now(dt.UTC)
+        return at.astimezone(ZoneInfo(self.timezone))
+
+    # -- tiers and rewards -------------------------------------------------------------------
+    def _tier(self, tier_id: str) -> Tier | None:
+        return next((t for t in self.tiers if t.tier_id == tier_id), None)
+
+    def tier_for(self, member: MemberState) -> str:
+        """The highest tier the member's points over the window reach (upgrade at once)."""
+        if not self.tiers:
+            return member.tier
+        points = member.facts.get("window_points", 0)
+        reached = [t for t in self.tiers if points >= t.min_points]
+        return reached[-1].tier_id if reached else "member"
+
+    def tier_rank(self, tier_id: str) -> int:
+        """0 for 'member', 1 for the lowest tier and so on; -1 for a tier not in the program."""
+        if tier_id == "member":
+            return 0
+        ids = [t.tier_id for t in self.tiers]
+        return ids.index(tier_id) + 1 if tier_id in ids else -1
+
+    def rewards(self, member: MemberState) -> list[Reward]:
+        return [r for r in self.catalogue if not r.tiers or member.tier in r.tiers]
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return next((r for r in self.catalogue if r.reward_id == reward_id), None)
+
+
+def parse_time(text: str) -> dt.datetime | None:
+    """An op's created_at as an aware datetime (UTC when it names no zone); None if unusable."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
