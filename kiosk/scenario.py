@@ -1,5 +1,6 @@
-"""Scripted scenarios: a private broker, a ledger process, the POS simulator and a simulated
-kiosk, driven line by line, stopping at the first unmet expectation.
+"""Scripted scenarios: private brokers (the shop's, bridged to the ledger's), a ledger process,
+the POS simulator and a simulated kiosk, driven line by line, stopping at the first unmet
+expectation. POS steps wait until the kiosk has seen the basket, as a cashier's pace would.
 
 One step per line (``#`` starts a comment)::
 
@@ -9,7 +10,7 @@ One step per line (``#`` starts a comment)::
     qr TEXT                                      # a code shown to the scanner
     press next|select|cancel    hold select      # buttons (hold = 5 s long press)
     total | pay | void                           # the POS moves the basket on
-    network down | network up                    # stop / start the broker
+    network down | network up                    # cut / restore the shop's uplink (central broker)
     ledger down | ledger up                      # kill -9 / restart the ledger
     wait 0.5
     expect screen "Points added" [within 5]      # text on the customer's screen
