@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger import db as dbm
-from ledger.tokens import normalise, token_key
+from ledger.tokens import token_key
 
 
 class LedgerError(ValueError):
@@ -345,7 +345,3 @@ class LedgerStore:
 def _marks(values: list) -> str:
     return ",".join("?" * len(values)) or "NULL"
 
-
-def card_value(value: str) -> str:
-    """A card number as stored (upper-case hex for UIDs)."""
-    return normalise("uid", value)
