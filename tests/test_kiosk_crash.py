@@ -14,30 +14,14 @@ from drivers.sim_control import send
 from kiosk.scenario import LedgerProcess, wait_for
 from mqtt import messages, topics
 from mqtt.client import MqttLink
+from tests.daemon_conf import kiosk_toml
 
 CARD = "04A1B2C3D4E5F6"
 
 
 def kiosk_conf(tmp_path, port):
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(f"""
-[kiosk]
-store = "store-1"
-lane = "lane-1"
-id = "kiosk-1"
-[broker]
-host = "127.0.0.1"
-port = {port}
-reconnect_min = 0.1
-reconnect_max = 1.0
-[outbox]
-path = "{tmp_path}/outbox.db"
-retry_seconds = 2.0
-[reader]
-driver = "sim"
-path = "{tmp_path}/control.sock"
-""")
-    return conf
+    return kiosk_toml(tmp_path, port, tmp_path / "outbox.db",
+                      f'retry_seconds = 2.0\n[reader]\ndriver = "sim"\npath = "{tmp_path}/control.sock"\n')
 
 
 def start_kiosk(conf, log):

@@ -14,6 +14,7 @@ from kiosk.provision_code import CodeRefused
 from kiosk.remote_config import EXIT_RESTART, RemoteState, check_update, sign_update
 from kiosk.scenario import wait_for
 from ledger.qrcodes import load_private, new_private_pem
+from tests.daemon_conf import kiosk_toml
 
 
 @pytest.fixture
@@ -26,24 +27,8 @@ def keys(tmp_path):
 
 
 def write_conf(tmp_path, port, public):
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(f"""
-[kiosk]
-store = "store-1"
-lane = "lane-1"
-id = "kiosk-1"
-[broker]
-host = "127.0.0.1"
-port = {port}
-reconnect_min = 0.1
-reconnect_max = 0.5
-[outbox]
-path = "{tmp_path}/state/outbox.db"
-[remote]
-keys = ["{public}"]
-confirm_s = 3
-""")
-    return conf
+    return kiosk_toml(tmp_path, port, tmp_path / "state" / "outbox.db",
+                      f'[remote]\nkeys = ["{public}"]\nconfirm_s = 3\n', reconnect_max=0.5)
 
 
 def update(broker, key, serial, *sets):

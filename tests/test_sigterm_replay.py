@@ -13,6 +13,7 @@ from kiosk.outbox import Outbox
 from kiosk.scenario import LedgerProcess, wait_for
 from mqtt import topics
 from mqtt.client import MqttLink
+from tests.daemon_conf import kiosk_toml
 
 N = 4000
 
@@ -52,21 +53,7 @@ def retained_status(broker) -> dict | None:
 
 
 def test_sigterm_during_replay_loses_nothing(broker, tmp_path):
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(f"""
-[kiosk]
-store = "store-1"
-lane = "lane-1"
-id = "kiosk-1"
-[broker]
-host = "127.0.0.1"
-port = {broker.port}
-reconnect_min = 0.1
-reconnect_max = 1.0
-[outbox]
-path = "{tmp_path}/outbox.db"
-retry_seconds = 5.0
-""")
+    conf = kiosk_toml(tmp_path, broker.port, tmp_path / "outbox.db", "retry_seconds = 5.0\n")
     ops = [op(i) for i in range(N)]
     box = Outbox(tmp_path / "outbox.db")
     box.add_many([(o, o["token"]["value"], 10) for o in ops])
