@@ -45,6 +45,18 @@ def bridge_conf(store: str, host: str, port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGTERM (the child saves its state and exits), SIGKILL if it has not after ``timeout``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def mosquitto_binary() -> str:
     for path in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
         if path and Path(path).exists():
@@ -92,13 +104,7 @@ class Mosquitto:
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, it saves persistence): the network is cut."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def restart(self) -> None:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.local_broker import Mosquitto, bridge_conf
+from kiosk.local_broker import Mosquitto, bridge_conf, stop_process
 from kiosk.possim import PosSimulator, parse_item
 from kiosk.simulated import SimulatedKiosk, sim_config
 from mqtt import topics
@@ -85,12 +85,7 @@ class LedgerProcess:
         self.proc = None
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
         self.proc = None
 
     def balance(self, who: str) -> int | None:

@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from kiosk.local_broker import stop_process
+
 READER = "Kiosk Test PCD 00 00"
 # A contactless card as PC/SC part 3 readers report it (T=1 available).
 ATR = bytes.fromhex("3B8F8001804F0CA0000003060300030000000068")
@@ -115,13 +117,7 @@ class Pcscd:
             scard.SCardReleaseContext(ctx)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         for name in ("pcscd.comm", "pcscd.pid"):
             (self.run_dir / name).unlink(missing_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from drivers.base import CardDetected, CardRemoved, ReaderHealth, ReadFailed, TokenRead
 from drivers.ndef_card import sign_card
 from drivers.sun import SunKeys, make_sun_url
+from tests.reader_events import Events
 
 pytest.importorskip("nfc")
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,30 +42,6 @@ class Tag:
             self.proc.terminate()
         self.proc.wait(10)
         self.proc.stdout.close()
-
-
-class Events:
-    def __init__(self) -> None:
-        self.q: queue.Queue = queue.Queue()
-        self.seen: list = []
-
-    def __call__(self, ev) -> None:
-        self.q.put(ev)
-
-    def wait(self, kind, timeout: float = 20):
-        while True:
-            ev = self.q.get(timeout=timeout)
-            self.seen.append(ev)
-            if isinstance(ev, kind):
-                return ev
-
-    def drain(self, seconds: float) -> list:
-        out = []
-        try:
-            while True:
-                out.append(self.q.get(timeout=seconds))
-        except queue.Empty:
-            return out
 
 
 @pytest.fixture

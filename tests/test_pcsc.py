@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import queue
 
 import ndef
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from drivers.base import CardDetected, CardRemoved, ReaderHealth, ReadFailed, TokenRead
 from drivers.sun import SunKeys, make_sun_url
 from tests.pcsc_stack import READER, Pcscd, VirtualCard, can_run_pcscd, type2_memory
+from tests.reader_events import Events
 
 pytestmark = pytest.mark.skipif(can_run_pcscd() is not None, reason=str(can_run_pcscd()))
 pytest.importorskip("smartcard")
@@ -32,31 +32,6 @@ def pcscd(pcsc_root):
     d.start()
     yield d
     d.stop()
-
-
-class Events:
-    def __init__(self) -> None:
-        self.q: queue.Queue = queue.Queue()
-        self.seen: list = []
-
-    def __call__(self, ev) -> None:
-        self.q.put(ev)
-
-    def wait(self, kind, timeout: float = 15):
-        """The next event of type ``kind``; events of other types are kept in ``seen``."""
-        while True:
-            ev = self.q.get(timeout=timeout)
-            self.seen.append(ev)
-            if isinstance(ev, kind):
-                return ev
-
-    def drain(self, seconds: float) -> list:
-        out = []
-        try:
-            while True:
-                out.append(self.q.get(timeout=seconds))
-        except queue.Empty:
-            return out
 
 
 @pytest.fixture
