@@ -67,7 +67,7 @@ class LedgerService:
         self._threads: list[threading.Thread] = []
         self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
                              username=username, password=password, on_message=self._on_message,
-                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=1000,
+                             reconnect_min=0.2, reconnect_max=5.0, max_inflight=0,
                              on_connect=self._on_connect)
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
@@ -98,6 +98,7 @@ class LedgerService:
 
     def start(self, timeout: float = 15.0) -> bool:
         """Start the threads and connect; True once connected."""
+        messages.prepare("op", "ack", "lookup_request", "lookup_reply")
         # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
         self._refresh_programs(LedgerStore(self.db_path), close=True)
         for target, name in ((self._apply_loop, "ledger-apply"), (self._lookup_loop, "ledger-lookup")):

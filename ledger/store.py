@@ -198,36 +198,58 @@ class LedgerStore:
 
     # -- many at once (the service's group commit, ledger.batch) ---------------------------
     def applied_many(self, op_ids: list[str]) -> dict[str, dict]:
-        rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE op_id IN ({_marks(op_ids)})",
-                               op_ids).fetchall()
+        where, values = self._one_of("op_id", op_ids)
+        rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE {where}", values).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def members_of(self, keys: list[str]) -> dict[str, str]:
-        rows = self.db.execute(
-            f"SELECT token_key, member_id FROM tokens WHERE token_key IN ({_marks(keys)})",
-            keys).fetchall()
+        where, values = self._one_of("token_key", keys)
+        rows = self.db.execute(f"SELECT token_key, member_id FROM tokens WHERE {where}",
+                               values).fetchall()
         return dict(rows)
 
     def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
+        where, values = self._one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
-            f" WHERE j.member_id = m.member_id) FROM members m WHERE m.member_id IN"
-            f" ({_marks(member_ids)})", member_ids).fetchall()
+            f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}", values).fetchall()
         return {r[0]: (int(r[2]), r[1]) for r in rows}
+
+    def _one_of(self, column: str, values: list) -> tuple[str, list]:
+        """``column`` is one of ``values``, as a condition that keeps one statement text for
+        every batch: PostgreSQL takes the list as one array parameter (psycopg caches no
+        statement with more than 50 parameters, and parsing one costs more than the query);
+        SQLite gets an IN list padded to a power of two, so its statement cache hits."""
+        if self.postgres:
+            return f"{column} = ANY(?)", [list(values)]
+        if not values:
+            return "0", []
+        size = 1 << (len(values) - 1).bit_length()
+        return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
     def write_many(self, journal: list[tuple], ops: list[tuple]) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
         reason) and op rows (op_id, store, kiosk, kiosk_seq, result) in two statements."""
         at = now_iso()
         if journal:
-            self.db.executemany(
-                "INSERT INTO journal(member_id, kind, points, op_id, basket_id, store, kiosk,"
-                " kiosk_seq, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(*row, at) for row in journal])
+            self._insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
+                                          "store", "kiosk", "kiosk_seq", "reason", "at"),
+                              [(*row, at) for row in journal])
         if ops:
-            self.db.executemany("INSERT INTO ops VALUES (?,?,?,?,?,?,?)",
-                                [(op_id, store, kiosk, seq, result["status"], json.dumps(result),
-                                  at) for op_id, store, kiosk, seq, result in ops])
+            self._insert_rows("ops", ("op_id", "store", "kiosk", "kiosk_seq", "status", "result",
+                                      "applied_at"),
+                              [(op_id, store, kiosk, seq, result["status"], json.dumps(result), at)
+                               for op_id, store, kiosk, seq, result in ops])
+
+    def _insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Many rows at once: SQLite's executemany runs in C; PostgreSQL takes them by COPY, one
+        round trip formatted in C, where executemany costs a pipelined statement per row in
+        Python. A duplicate op_id fails either way, and the caller's transaction with it."""
+        if self.postgres:
+            self.db.copy_rows(table, columns, rows)
+        else:
+            self.db.executemany(f"INSERT INTO {table}({', '.join(columns)})"
+                                f" VALUES ({_marks(columns)})", rows)
 
     def record_refusal(self, op_id: str, member_id: str | None, what: str, reason: str) -> None:
         self.db.execute("INSERT INTO refusals VALUES (?,?,?,?,?)",
@@ -342,6 +364,6 @@ class LedgerStore:
         return self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
 
 
-def _marks(values: list) -> str:
+def _marks(values) -> str:
     return ",".join("?" * len(values)) or "NULL"
 

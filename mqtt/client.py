@@ -21,6 +21,8 @@ import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from mqtt.paho_tuned import TunedClient
+
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +90,7 @@ class MqttLink:
         self._stop = threading.Event()
         self._fresh_connect = False
         self._thread: threading.Thread | None = None
-        self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
+        self._client = TunedClient(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                                    protocol=paho.MQTTv5)
         self._client.max_inflight_messages_set(max_inflight)
         self._client.max_queued_messages_set(0)
