@@ -69,8 +69,7 @@ def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: O
 
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
     member_id, created = _resolve(store, program, op)
-    if op.get("redeem"):
-        store.lock_member(member_id)
+    store.lock_member(member_id)  # PostgreSQL: spend and report a balance no other worker moves
     expire_points(store, program, member_id)
     basket = Basket.from_message(op) if op["kind"] == "sale" else None
     state = member_state(store, program, member_id, basket=basket)

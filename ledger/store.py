@@ -209,6 +209,13 @@ class LedgerStore:
         return dict(rows)
 
     def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
+        """Balances and tiers, the members' rows held until commit on PostgreSQL: another
+        worker's batch for the same members waits, so the balance each ack reports includes
+        everything committed before it (locked in one order, so two batches cannot deadlock)."""
+        if self.postgres and member_ids:
+            self.db.execute("SELECT 1 FROM members WHERE member_id = ANY(?) ORDER BY member_id"
+                            " FOR UPDATE", [sorted(member_ids)])
+        # A separate statement: on PostgreSQL it reads a snapshot taken after the locks.
         where, values = self._one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
@@ -267,8 +274,9 @@ class LedgerStore:
 
     # -- what the rule engine may ask about a member ------------------------------------
     def lock_member(self, member_id: str) -> None:
-        """Hold the member's row until commit, so two PostgreSQL workers redeeming for one
-        member cannot both spend the same points (SQLite's write lock does this already)."""
+        """Hold the member's row until commit, so two PostgreSQL workers cannot both spend the
+        same points, and the balance an ack reports includes every op committed before it
+        (SQLite's write lock does this already)."""
         if self.postgres:
             self.db.execute("SELECT 1 FROM members WHERE member_id=? FOR UPDATE", (member_id,))
 
