@@ -143,3 +143,26 @@ def test_kiosk_cannot_read_another_lanes_basket(secured, clients):
     time.sleep(0.5)
     # Mosquitto 2.0 grants the subscription but delivers nothing the ACL does not allow.
     assert k1.subacks and k1.messages == []
+
+
+def test_kiosk_link_over_tls_takes_a_burst_of_acks(secured, clients):
+    """MqttLink's read-ahead socket (mqtt/paho_tuned.py) over TLS: decrypted bytes it has not
+    handed out yet must be handled at once, like a plain socket's."""
+    from mqtt.client import MqttLink, TlsOptions
+
+    got: list[bytes] = []
+    k1 = MqttLink(host="localhost", port=secured["tls"], client_id=K1, username=K1,
+                  password=secured["pw"][K1], clean_start=True,
+                  tls=TlsOptions(ca_file=str(secured["dir"] / "ca.crt")),
+                  on_message=lambda m: got.append(m.payload))
+    k1.subscribe(topics.acks("store-1", "kiosk-1"), 1)
+    k1.start()
+    assert k1.subscribed.wait(10)
+    ledger = clients(secured["local"], "ledger", secured["pw"]["ledger"], client_id="ledger-tls")
+    infos = [ledger.c.publish(topics.acks("store-1", "kiosk-1"), b"ack-%d" % i, qos=1)
+             for i in range(1000)]
+    for info in infos:
+        info.wait_for_publish(10)
+    assert wait_for(lambda: len(got) >= 1000, 20), len(got)
+    assert got == [b"ack-%d" % i for i in range(1000)]
+    k1.stop()
