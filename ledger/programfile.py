@@ -1,4 +1,4 @@
-"""Program files: TOML in, a validated program body out, and the body as a ``RuleProgram``.
+"""Program files: TOML or YAML in, a validated program body out, the body as a ``RuleProgram``.
 
 The body (the file's content as a plain dict) is what the ledger stores and publishes, so the
 kiosk rebuilds the very same engine from the retained message. Every check names the key and,
@@ -8,6 +8,8 @@ for a file, the file: ``shop.toml: earning.rounding must be one of ['down', 'nea
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import tomllib
 from fractions import Fraction
 from functools import cache
@@ -32,9 +34,17 @@ def _validator():
     return fastjsonschema.compile(messages.schema("program")["properties"]["program"])
 
 
+SUFFIXES = (".toml", ".yaml", ".yml")
+DATE_KEYS = {"promotions[].from", "promotions[].until"}  # the keys a file may give a date
+
+
 def load_file(path: str | Path) -> dict:
-    """Read and check a program file; the body it describes."""
+    """Read and check a program file (TOML or YAML, by its suffix); the body it describes."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ProgramError(f"{path}: unknown program file type {suffix or '(no suffix)'};"
+                           " name it *.toml (TOML) or *.yaml / *.yml (YAML)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -42,25 +52,46 @@ def load_file(path: str | Path) -> dict:
     if len(raw) > MAX_FILE:
         raise ProgramError(f"{path}: {len(raw)} bytes, more than {MAX_FILE}")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = _parse(raw.decode("utf-8"), suffix)
+        return check_body(_plain(data))
     except UnicodeDecodeError:
         raise ProgramError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProgramError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return check_body(_plain(data))
     except ProgramError as exc:
         raise ProgramError(f"{path}: {exc}") from None
 
 
-def _plain(value):
-    """TOML dates become ISO strings, so the body is plain JSON."""
+def _parse(text: str, suffix: str) -> dict:
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ProgramError(f"not valid TOML: {exc}") from None
+    from ledger import programyaml  # PyYAML only for those who use it (the kiosk never does)
+
+    return programyaml.parse(text)
+
+
+def _plain(value, path: str = ""):
+    """The file's values as plain JSON, the same for TOML and YAML: a date only where the
+    program takes one (as an ISO string), no date elsewhere, no NaN, no null."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, f"{path}.{k}" if path else k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dt.datetime | dt.time):
+        raise ProgramError(f"{path}: {value.isoformat()} has a time of day; a program file"
+                           " takes dates (YYYY-MM-DD) only, and times as text")
+    if isinstance(value, dt.date):
+        if re.sub(r"\[\d+\]", "[]", path) not in DATE_KEYS:
+            raise ProgramError(f"{path}: {value.isoformat()} is read as a date; quote it"
+                               f" (\"{value.isoformat()}\") if you mean text")
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProgramError(f"{path}: {value} is not a usable number")
+    if value is None:
+        raise ProgramError(f"{path}: no value")
+    if not isinstance(value, str | int | float):  # bool is an int
+        raise ProgramError(f"{path}: a {type(value).__name__} is not a program value")
     return value
 
 

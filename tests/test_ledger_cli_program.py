@@ -1,10 +1,12 @@
 """`ledger program ...` and `ledger db ...` as an operator runs them."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
+EXAMPLE_YAML = EXAMPLE.with_suffix(".yaml")
 
 
 def ledger(*args):
@@ -40,6 +42,35 @@ def test_bad_program_file_names_file_and_key(tmp_path):
     assert out.returncode == 1
     assert f"{bad}: tiers[0].min_points must be bigger than or equal to 1" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_yaml_program_loads_and_shows_as_the_toml_one(tmp_path):
+    shown = {}
+    for example in (EXAMPLE, EXAMPLE_YAML):
+        db = str(tmp_path / f"{example.suffix}.db")
+        checked = ledger("program", "check", str(example))
+        assert checked.returncode == 0 and "version 2 is valid" in checked.stdout
+        assert ledger("program", "load", str(example), "--db", db).returncode == 0
+        text = ledger("program", "show", "--db", db).stdout
+        shown[example.suffix] = (re.sub(r"loaded [^,]+,", "loaded ...,", text),
+                                 ledger("program", "show", "--json", "--db", db).stdout)
+    assert shown[".toml"] == shown[".yaml"]
+
+
+def test_bad_yaml_program_file_exits_1_naming_file_line_and_key(tmp_path):
+    db = str(tmp_path / "ledger.db")
+    bad = tmp_path / "shop.yaml"
+    bad.write_text(EXAMPLE_YAML.read_text().replace("unknown_token: enrol", "unknown_token: no"))
+    other = tmp_path / "shop.json"
+    other.write_text("{}")
+    for path, words in ((bad, f"{bad}: unknown_token (line 14, column 16): no is read by YAML"
+                               " as a boolean"),
+                        (other, f"{other}: unknown program file type .json")):
+        for action in (("check", str(path)), ("load", str(path), "--db", db)):
+            out = ledger("program", *action)
+            assert out.returncode == 1 and words in out.stderr, out.stderr
+            assert "Traceback" not in out.stderr
+    assert "no program loaded" in ledger("program", "show", "--db", db).stdout
 
 
 def test_program_new_key_refuses_to_overwrite(tmp_path):

@@ -14,10 +14,11 @@ def register(subs) -> None:
     psubs = p.add_subparsers(dest="program_command", required=True, metavar="ACTION")
     load = psubs.add_parser("load", help="check a program file and make it the active version")
     add_db_option(load)
-    load.add_argument("file", help="program file (TOML, see docs/program.md)")
+    load.add_argument("file", help="program file: TOML (.toml) or YAML (.yaml, .yml),"
+                      " see docs/program.md")
     load.set_defaults(func=_load)
     check = psubs.add_parser("check", help="check a program file without loading it")
-    check.add_argument("file")
+    check.add_argument("file", help="program file (.toml, .yaml or .yml)")
     check.set_defaults(func=_check)
     show = psubs.add_parser("show", help="the active program (or --version N)")
     add_db_option(show)
