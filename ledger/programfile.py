@@ -134,6 +134,8 @@ def program_from_body(body: dict) -> RuleProgram:
         skus=tuple((k, _frac(v)) for k, v in earning.get("skus", {}).items()),
         tiers=tiers, tier_window_days=body.get("tier_window_days", 365),
         tier_hold_days=body.get("tier_hold_days", 0),
+        tier_review=_review_day(body.get("tier_review")),
+        tier_grace_days=body.get("tier_grace_days", 0),
         catalogue=_rewards(body.get("rewards", []), tier_ids),
         promotions=_promotions(body.get("promotions", []), tier_ids),
         punch_cards=_punch_cards(body.get("punch_cards", [])))
@@ -223,6 +225,22 @@ def _date(text: str | None, where: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ProgramError(f"{where} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _review_day(text: str | None) -> tuple[int, int] | None:
+    """tier_review "MM-DD" as (month, day); 29 February is refused: most years lack it."""
+    if text is None:
+        return None
+    if text == "02-29":
+        raise ProgramError("tier_review: '02-29' is not in every year; choose '02-28' or '03-01'")
+    if re.fullmatch(r"[0-9]{2}-[0-9]{2}", text):
+        month, day = int(text[:2]), int(text[3:])
+        try:
+            dt.date(2001, month, day)  # any year without a 29 February
+            return month, day
+        except ValueError:
+            pass
+    raise ProgramError(f"tier_review: expected MM-DD, got {text!r}")
 
 
 def _hours(text: str | None, where: str) -> tuple[dt.time, dt.time] | None:
