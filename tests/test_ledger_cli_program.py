@@ -118,6 +118,42 @@ def test_program_expire_sweeps_every_member(tmp_path):
     assert "ada Ada: 0 pts" in ledger("balance", "ada", "--db", db).stdout
 
 
+def test_program_review_moves_down_whose_review_is_past(tmp_path):
+    from ledger.store import LedgerStore
+
+    db = str(tmp_path / "ledger.db")
+    program = tmp_path / "p.yaml"
+    program.write_text("version: 2\nname: B\ncurrency: EUR\ntimezone: UTC\ntier_review: 01-01\n"
+                       "tier_grace_days: 30\ntiers:\n  - {id: silver, min_points: 500}\n")
+    assert ledger("program", "load", str(program), "--db", db).returncode == 0
+    assert "tiers are reviewed every year on 01-01 (UTC)" in ledger("program", "show", "--db",
+                                                                    db).stdout
+    store = LedgerStore(db)
+    for who in ("ada", "bob"):
+        store.add_member(who.title(), member_id=who, tier="silver")
+    with store.transaction():  # silver since 2020; only bob still has the points for it
+        store.journal("bob", "earn", 600)
+        store.db.execute("UPDATE members SET tier_since='2020-01-01T00:00:00.000+00:00'")
+    store.close()
+    out = ledger("program", "review", "--dry-run", "--db", db)
+    assert out.returncode == 0 and out.stdout.splitlines() == [
+        "ada Ada: silver -> member",
+        "2 members reviewed: 1 moved down, 0 moved up, 0 kept in grace; dry run, nothing written"]
+    early = ledger("program", "review", "--dry-run", "--at", "2027-01-10T12:00Z", "--db", db)
+    assert early.stdout.strip() == "2 members reviewed: 0 moved down, 0 moved up, 1 kept in" \
+        " grace; dry run, nothing written"
+    for bad, words in ((("--at", "2027-01-10T12:00Z"), "--at needs --dry-run"),
+                       (("--dry-run", "--at", "soon"), "'soon' is not an ISO time")):
+        refused = ledger("program", "review", *bad, "--db", db)
+        assert refused.returncode == 2 and words in refused.stderr, refused.stderr
+    assert ledger("program", "review", "--db", db).stdout.splitlines() == [
+        "ada Ada: silver -> member",
+        "2 members reviewed: 1 moved down, 0 moved up, 0 kept in grace"]
+    assert ledger("program", "review", "--db", db).stdout.splitlines() == [
+        "2 members reviewed: 0 moved down, 0 moved up, 0 kept in grace"]
+    assert "ada Ada: 0 pts (member)" in ledger("balance", "ada", "--db", db).stdout
+
+
 def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):
     import json
     import uuid
