@@ -307,3 +307,36 @@ def test_the_review_at_a_sale(store, what, grace, total, tier, passed):
     assert (reviewed is not None) == passed
     if passed:  # 00:00 UTC on the review date
         assert reviewed.startswith(review_day.strftime("%Y-%m-%dT00:00:00.000"))
+
+
+def test_program_review_commits_batch_by_batch_on_postgresql(pg_cluster):
+    """Batch 1 is committed (another connection sees it) while batch 2 waits for a member row
+    that a ledger worker holds; when the worker commits, the review finishes."""
+    import threading
+
+    from kiosk.scenario import wait_for
+    from ledger import db
+
+    url = pg_cluster.database()
+    db.upgrade(url)
+    store, worker, watch = LedgerStore(url), LedgerStore(url), LedgerStore(url)
+    load(store, **CAL)
+    ids = [store.add_member(f"M{i}", member_id=f"m-{i}", tier="gold") for i in range(4)]
+    store.db.execute("UPDATE members SET tier_since=?", (iso(JUNE),))
+    worker.db.execute("BEGIN")
+    worker.lock_member(ids[2])  # a worker applying an op for the third member
+    done = {}
+    program = ProgramBook.load(store).active
+    thread = threading.Thread(target=lambda: done.update(
+        {r.member_id: r.new for r in review_members(store, program, now=utc("2027-03-01T12:00Z"),
+                                                    batch=2)}))
+    thread.start()
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    assert wait_for(lambda: watch.db.execute(waiting).fetchone()[0] >= 1, 20)
+    assert [watch.member(m).tier for m in ids] == ["member", "member", "gold", "gold"]
+    worker.db.execute("COMMIT")
+    thread.join(20)
+    assert done == dict.fromkeys(ids, "member")
+    assert [watch.member(m).tier for m in ids] == ["member"] * 4
+    for s in (store, worker, watch):
+        s.close()
