@@ -1,17 +1,20 @@
 """What the rule engine knows about a member, and what a sale changes in it besides the journal:
 the facts a program reads (visits, points today and over the tier window, punches, birth month,
 promotion uses), the tier review, points expiry, and promotion use counts. All inside the
-caller's transaction.
+caller's transaction, except ``review_members`` (`ledger program review`), which makes its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ledger import db as dbm
 from ledger.program import Basket, MemberState, Program
-from ledger.rules import parse_time
+from ledger.rules import TierReview, parse_time
 from ledger.store import LedgerStore
 
 log = logging.getLogger(__name__)
@@ -75,27 +78,96 @@ def _iso(at: dt.datetime) -> str:
     return at.isoformat(timespec="milliseconds")  # the journal's own format, so text compares
 
 
-def review_tier(store: LedgerStore, program: Program, state: MemberState, earned: int) -> str:
+def review_tier(store: LedgerStore, program: Program, state: MemberState, earned: int,
+                now: dt.datetime | None = None) -> str:
     """Tiers follow the points earned over the window: the sale that crosses a threshold
-    upgrades at once; a member below their tier's threshold moves down at their first sale
-    after the tier's review date (reached + tier_hold_days; see docs/program.md)."""
-    facts = {**state.facts, "window_points": state.facts.get("window_points", 0) + earned}
-    tier = program.tier_for(MemberState(state.member_id, state.balance, state.tier, facts))
-    if tier == state.tier:
-        return tier
-    if _is_downgrade(program, tier, state.tier) and not _review_due(store, program, state):
-        return state.tier
-    store.set_tier(state.member_id, tier)
-    log.info("member %s: tier %s -> %s", state.member_id, state.tier, tier)
-    return tier
+    upgrades at once; a member below their tier's threshold moves down once the tier's review
+    date and its grace are past (see docs/program.md). The member's tier after the sale."""
+    now = now or dt.datetime.now(dt.UTC)
+    outcome = tier_review(store, program, state, earned, now)
+    record_review(store, state, outcome, now)
+    return outcome.tier
 
 
-def _is_downgrade(program: Program, new: str, old: str) -> bool:
-    rank = getattr(program, "tier_rank", None)
-    return rank is not None and 0 <= rank(new) < rank(old)
+def tier_review(store: LedgerStore, program: Program, state: MemberState, earned: int,
+                now: dt.datetime) -> TierReview:
+    """What the review decides for the member at ``now`` (nothing written); ``earned``: the
+    points of the sale being applied, not in ``state`` yet."""
+    points = state.facts.get("window_points", 0) + earned
+    if not hasattr(program, "review"):  # DefaultProgram: no tiers
+        return TierReview(program.tier_for(state))
+    since = reviewed = None
+    if program.review_reads_dates(state.tier, points):  # one read saved on most sales
+        since_text, reviewed_text = store.tier_dates(state.member_id)
+        since, reviewed = parse_time(since_text), parse_time(reviewed_text or "")
+    return program.review(state.tier, points, now, since, reviewed)
 
 
-def _review_due(store: LedgerStore, program: Program, state: MemberState) -> bool:
-    hold = getattr(program, "tier_hold_days", 0)
-    since = parse_time(store.tier_since(state.member_id))
-    return since is None or dt.datetime.now(dt.UTC) >= since + dt.timedelta(days=hold)
+def record_review(store: LedgerStore, state: MemberState, outcome: TierReview,
+                  now: dt.datetime) -> None:
+    if outcome.tier != state.tier:
+        store.set_tier(state.member_id, outcome.tier, since=_iso(now))
+        log.info("member %s: tier %s -> %s", state.member_id, state.tier, outcome.tier)
+    elif outcome.passed is not None:
+        store.set_tier_reviewed(state.member_id, _iso(outcome.passed))
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """One member in `ledger program review`."""
+
+    member_id: str
+    name: str
+    old: str
+    new: str
+    grace_until: dt.datetime | None = None
+
+
+def review_members(store: LedgerStore, program: Program, now: dt.datetime | None = None,
+                   dry_run: bool = False, batch: int = 200) -> Iterator[Reviewed]:
+    """Review every member's tier at ``now``, one transaction per ``batch`` members (rolled
+    back with ``dry_run``); yields each member reviewed. A clash with a ledger worker on
+    PostgreSQL (a deadlock) retries the batch. Idempotent: a second run changes nothing."""
+    now = now or dt.datetime.now(dt.UTC)
+    after = ""
+    while ids := store.member_ids(after, batch):
+        yield from _review_batch(store, program, ids, now, dry_run)
+        after = ids[-1]
+
+
+def _review_batch(store: LedgerStore, program: Program, ids: list[str], now: dt.datetime,
+                  dry_run: bool, attempts: int = 3) -> list[Reviewed]:
+    for attempt in range(attempts):
+        try:
+            with store.transaction():
+                done = [_review_one(store, program, member_id, now, dry_run)
+                        for member_id in ids]
+                if dry_run:
+                    raise _DryRun(done)
+            return done
+        except _DryRun as result:
+            return result.done
+        except Exception as exc:
+            if not (dbm.retryable(exc) and attempt + 1 < attempts):
+                raise
+            log.info("tier review clashed with a ledger worker (%s); again", type(exc).__name__)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+class _DryRun(Exception):
+    """Leaves a dry run's transaction by its rollback, carrying what it would have done."""
+
+    def __init__(self, done: list[Reviewed]) -> None:
+        super().__init__("dry run")
+        self.done = done
+
+
+def _review_one(store: LedgerStore, program: Program, member_id: str, now: dt.datetime,
+                dry_run: bool) -> Reviewed:
+    store.lock_member(member_id)  # PostgreSQL: no worker applies an op for them meanwhile
+    state = member_state(store, program, member_id, now=now)
+    outcome = tier_review(store, program, state, 0, now)
+    if not dry_run:
+        record_review(store, state, outcome, now)
+    name = store.member(member_id).name if outcome.tier != state.tier else ""  # to print it
+    return Reviewed(member_id, name, state.tier, outcome.tier, outcome.grace_until)

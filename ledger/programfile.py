@@ -1,4 +1,4 @@
-"""Program files: TOML in, a validated program body out, and the body as a ``RuleProgram``.
+"""Program files: TOML or YAML in, a validated program body out, the body as a ``RuleProgram``.
 
 The body (the file's content as a plain dict) is what the ledger stores and publishes, so the
 kiosk rebuilds the very same engine from the retained message. Every check names the key and,
@@ -8,6 +8,8 @@ for a file, the file: ``shop.toml: earning.rounding must be one of ['down', 'nea
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import tomllib
 from fractions import Fraction
 from functools import cache
@@ -32,9 +34,17 @@ def _validator():
     return fastjsonschema.compile(messages.schema("program")["properties"]["program"])
 
 
+SUFFIXES = (".toml", ".yaml", ".yml")
+DATE_KEYS = {"promotions[].from", "promotions[].until"}  # the keys a file may give a date
+
+
 def load_file(path: str | Path) -> dict:
-    """Read and check a program file; the body it describes."""
+    """Read and check a program file (TOML or YAML, by its suffix); the body it describes."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ProgramError(f"{path}: unknown program file type {suffix or '(no suffix)'};"
+                           " name it *.toml (TOML) or *.yaml / *.yml (YAML)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -42,25 +52,46 @@ def load_file(path: str | Path) -> dict:
     if len(raw) > MAX_FILE:
         raise ProgramError(f"{path}: {len(raw)} bytes, more than {MAX_FILE}")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = _parse(raw.decode("utf-8"), suffix)
+        return check_body(_plain(data))
     except UnicodeDecodeError:
         raise ProgramError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProgramError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return check_body(_plain(data))
     except ProgramError as exc:
         raise ProgramError(f"{path}: {exc}") from None
 
 
-def _plain(value):
-    """TOML dates become ISO strings, so the body is plain JSON."""
+def _parse(text: str, suffix: str) -> dict:
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ProgramError(f"not valid TOML: {exc}") from None
+    from ledger import programyaml  # PyYAML only for those who use it (the kiosk never does)
+
+    return programyaml.parse(text)
+
+
+def _plain(value, path: str = ""):
+    """The file's values as plain JSON, the same for TOML and YAML: a date only where the
+    program takes one (as an ISO string), no date elsewhere, no NaN, no null."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, f"{path}.{k}" if path else k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dt.datetime | dt.time):
+        raise ProgramError(f"{path}: {value.isoformat()} has a time of day; a program file"
+                           " takes dates (YYYY-MM-DD) only, and times as text")
+    if isinstance(value, dt.date):
+        if re.sub(r"\[\d+\]", "[]", path) not in DATE_KEYS:
+            raise ProgramError(f"{path}: {value.isoformat()} is read as a date; quote it"
+                               f" (\"{value.isoformat()}\") if you mean text")
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProgramError(f"{path}: {value} is not a usable number")
+    if value is None:
+        raise ProgramError(f"{path}: no value")
+    if not isinstance(value, str | int | float):  # bool is an int
+        raise ProgramError(f"{path}: a {type(value).__name__} is not a program value")
     return value
 
 
@@ -103,6 +134,8 @@ def program_from_body(body: dict) -> RuleProgram:
         skus=tuple((k, _frac(v)) for k, v in earning.get("skus", {}).items()),
         tiers=tiers, tier_window_days=body.get("tier_window_days", 365),
         tier_hold_days=body.get("tier_hold_days", 0),
+        tier_review=_review_day(body.get("tier_review")),
+        tier_grace_days=body.get("tier_grace_days", 0),
         catalogue=_rewards(body.get("rewards", []), tier_ids),
         promotions=_promotions(body.get("promotions", []), tier_ids),
         punch_cards=_punch_cards(body.get("punch_cards", [])))
@@ -192,6 +225,22 @@ def _date(text: str | None, where: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ProgramError(f"{where} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _review_day(text: str | None) -> tuple[int, int] | None:
+    """tier_review "MM-DD" as (month, day); 29 February is refused: most years lack it."""
+    if text is None:
+        return None
+    if text == "02-29":
+        raise ProgramError("tier_review: '02-29' is not in every year; choose '02-28' or '03-01'")
+    if re.fullmatch(r"[0-9]{2}-[0-9]{2}", text):
+        month, day = int(text[:2]), int(text[3:])
+        try:
+            dt.date(2001, month, day)  # any year without a 29 February
+            return month, day
+        except ValueError:
+            pass
+    raise ProgramError(f"tier_review: expected MM-DD, got {text!r}")
 
 
 def _hours(text: str | None, where: str) -> tuple[dt.time, dt.time] | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ledger.program import Basket, MemberState, Quote, Reward
 
+LONG_AGO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a tier reached at an unknown time
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -85,6 +86,15 @@ class PunchCard:
                    if i.sku in self.skus or (i.category and i.category in self.categories))
 
 
+@dataclass(frozen=True)
+class TierReview:
+    """What a tier review decides for one member (the ledger writes it; see docs/program.md)."""
+
+    tier: str  # the member's tier after the review
+    passed: dt.datetime | None = None  # a calendar review the member has just passed: record it
+    grace_until: dt.datetime | None = None  # below the threshold, but kept until then
+
+
 ROUND = {"down": math.floor, "up": math.ceil,
          "nearest": lambda x: math.floor(x + Fraction(1, 2))}  # halves round up, both sides
 
@@ -115,6 +125,8 @@ class RuleProgram:
     tiers: tuple[Tier, ...] = ()  # lowest threshold first
     tier_window_days: int = 365
     tier_hold_days: int = 0  # a tier is kept at least this long after it was reached
+    tier_review: tuple[int, int] | None = None  # (month, day): a calendar review every year
+    tier_grace_days: int = 0  # below the threshold at the review: kept this many days more
     catalogue: tuple[Reward, ...] = ()
     promotions: tuple[Promotion, ...] = ()
     punch_cards: tuple[PunchCard, ...] = ()
@@ -211,6 +223,68 @@ class RuleProgram:
             return 0
         ids = [t.tier_id for t in self.tiers]
         return ids.index(tier_id) + 1 if tier_id in ids else -1
+
+    def review(self, tier: str, points: int, now: dt.datetime, since: dt.datetime | None = None,
+               reviewed: dt.datetime | None = None) -> TierReview:
+        """The tier review of a member in ``tier`` with ``points`` over the window, at ``now``:
+        up at once; down only once the review is due and its grace is over. ``since``: when
+        the tier was reached (None: unknown, so due); ``reviewed``: the last calendar review
+        the member passed."""
+        reached = self._reached(tier, points)
+        if 0 <= self.tier_rank(reached) < self.tier_rank(tier):
+            return self._review_below(tier, reached, now, since, reviewed)
+        if reached != tier or tier == "member" or self.tier_review is None or not since:
+            return TierReview(reached)  # an upgrade, or nothing to record
+        last = self.last_review(now)
+        if last < self.review_date(since, reviewed):
+            return TierReview(tier)  # not due yet
+        return TierReview(tier, passed=last)  # qualified at (or in the grace after) a review
+
+    def review_reads_dates(self, tier: str, points: int) -> bool:
+        """Whether ``review`` needs ``since`` and ``reviewed`` (the ledger reads them only
+        then: not for most sales)."""
+        reached = self._reached(tier, points)
+        return 0 <= self.tier_rank(reached) < self.tier_rank(tier) or \
+            (reached == tier != "member" and self.tier_review is not None)
+
+    def _reached(self, tier: str, points: int) -> str:
+        return self.tier_for(MemberState(tier=tier, facts={"window_points": points}))
+
+    def _review_below(self, tier: str, reached: str, now: dt.datetime,
+                      since: dt.datetime | None, reviewed: dt.datetime | None) -> TierReview:
+        """Below the tier's threshold: kept until the review date, then for the grace."""
+        due = self.review_date(since, reviewed) if since else LONG_AGO
+        if now < due:
+            return TierReview(tier)
+        if self.tier_review is not None:  # reviews nobody checked count as passed
+            due = self.last_review(now)
+        grace_until = due + dt.timedelta(days=self.tier_grace_days)
+        return TierReview(tier, grace_until=grace_until) if now < grace_until \
+            else TierReview(reached)
+
+    def review_date(self, since: dt.datetime, reviewed: dt.datetime | None = None) -> dt.datetime:
+        """When a tier reached at ``since`` is reviewed: ``tier_hold_days`` later; with
+        ``tier_review``, the first review date (00:00 local time) at least that late, and
+        after ``reviewed``, the last review the member passed in this tier."""
+        earliest = since + dt.timedelta(days=self.tier_hold_days)
+        if self.tier_review is None:
+            return earliest
+        if reviewed is not None and reviewed >= since:
+            earliest = max(earliest, reviewed + dt.timedelta(microseconds=1))
+        return self._review_on_or_after(earliest)
+
+    def last_review(self, now: dt.datetime) -> dt.datetime:
+        """The latest calendar review date at or before ``now`` (with ``tier_review`` set)."""
+        year = now.astimezone(ZoneInfo(self.timezone)).year
+        return next(at for at in map(self._review_in, (year, year - 1)) if at <= now)
+
+    def _review_on_or_after(self, at: dt.datetime) -> dt.datetime:
+        year = at.astimezone(ZoneInfo(self.timezone)).year
+        return next(day for day in map(self._review_in, (year, year + 1)) if day >= at)
+
+    def _review_in(self, year: int) -> dt.datetime:
+        month, day = self.tier_review
+        return dt.datetime(year, month, day, tzinfo=ZoneInfo(self.timezone)).astimezone(dt.UTC)
 
     def rewards(self, member: MemberState) -> list[Reward]:
         return [r for r in self.catalogue if not r.tiers or member.tier in r.tiers]

@@ -139,6 +139,12 @@ class LedgerStore:
                 return self.member(member_id)
         return None
 
+    def member_ids(self, after: str = "", limit: int = 200) -> list[str]:
+        """The next ``limit`` member ids after ``after``, in order: a sweep in batches."""
+        rows = self.db.execute("SELECT member_id FROM members WHERE member_id > ?"
+                               " ORDER BY member_id LIMIT ?", (after, limit))
+        return [r[0] for r in rows.fetchall()]
+
     def members(self) -> list[MemberRow]:
         rows = self.db.execute("SELECT member_id FROM members ORDER BY created_at, member_id")
         return [self.member(r[0]) for r in rows.fetchall()]
@@ -280,9 +286,13 @@ class LedgerStore:
         if self.postgres:
             self.db.execute("SELECT 1 FROM members WHERE member_id=? FOR UPDATE", (member_id,))
 
-    def set_tier(self, member_id: str, tier: str) -> None:
+    def set_tier(self, member_id: str, tier: str, since: str | None = None) -> None:
         self.db.execute("UPDATE members SET tier=?, tier_since=? WHERE member_id=?",
-                        (tier, now_iso(), member_id))
+                        (tier, since or now_iso(), member_id))
+
+    def set_tier_reviewed(self, member_id: str, at: str) -> None:
+        """The member passed the calendar tier review of ``at`` (ISO) in their tier."""
+        self.db.execute("UPDATE members SET tier_reviewed=? WHERE member_id=?", (at, member_id))
 
     def promo_uses(self, member_id: str, day: str) -> dict[str, tuple[int, int]]:
         """promo_id -> (uses on ``day``, uses ever) for the member."""
@@ -316,11 +326,12 @@ class LedgerStore:
                               (member_id,)).fetchone()
         return row[0] if row else None
 
-    def tier_since(self, member_id: str) -> str:
-        """When the member reached their tier (their joining time if the tier was given)."""
-        row = self.db.execute("SELECT COALESCE(tier_since, created_at) FROM members"
+    def tier_dates(self, member_id: str) -> tuple[str, str | None]:
+        """When the member reached their tier (their joining time if the tier was given), and
+        the last calendar review they passed (None: none yet)."""
+        row = self.db.execute("SELECT COALESCE(tier_since, created_at), tier_reviewed FROM members"
                               " WHERE member_id=?", (member_id,)).fetchone()
-        return row[0] if row else ""
+        return (row[0], row[1]) if row else ("", None)
 
     def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
         """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""

@@ -1,10 +1,12 @@
 """`ledger program ...` and `ledger db ...` as an operator runs them."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
+EXAMPLE_YAML = EXAMPLE.with_suffix(".yaml")
 
 
 def ledger(*args):
@@ -42,6 +44,35 @@ def test_bad_program_file_names_file_and_key(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_yaml_program_loads_and_shows_as_the_toml_one(tmp_path):
+    shown = {}
+    for example in (EXAMPLE, EXAMPLE_YAML):
+        db = str(tmp_path / f"{example.suffix}.db")
+        checked = ledger("program", "check", str(example))
+        assert checked.returncode == 0 and "version 2 is valid" in checked.stdout
+        assert ledger("program", "load", str(example), "--db", db).returncode == 0
+        text = ledger("program", "show", "--db", db).stdout
+        shown[example.suffix] = (re.sub(r"loaded [^,]+,", "loaded ...,", text),
+                                 ledger("program", "show", "--json", "--db", db).stdout)
+    assert shown[".toml"] == shown[".yaml"]
+
+
+def test_bad_yaml_program_file_exits_1_naming_file_line_and_key(tmp_path):
+    db = str(tmp_path / "ledger.db")
+    bad = tmp_path / "shop.yaml"
+    bad.write_text(EXAMPLE_YAML.read_text().replace("unknown_token: enrol", "unknown_token: no"))
+    other = tmp_path / "shop.json"
+    other.write_text("{}")
+    for path, words in ((bad, f"{bad}: unknown_token (line 14, column 16): no is read by YAML"
+                               " as a boolean"),
+                        (other, f"{other}: unknown program file type .json")):
+        for action in (("check", str(path)), ("load", str(path), "--db", db)):
+            out = ledger("program", *action)
+            assert out.returncode == 1 and words in out.stderr, out.stderr
+            assert "Traceback" not in out.stderr
+    assert "no program loaded" in ledger("program", "show", "--db", db).stdout
+
+
 def test_program_new_key_refuses_to_overwrite(tmp_path):
     key = tmp_path / "program.pem"
     first = ledger("program", "new-key", str(key))
@@ -54,11 +85,11 @@ def test_program_new_key_refuses_to_overwrite(tmp_path):
 def test_db_upgrade_and_status_on_postgresql(pg_cluster):
     url = pg_cluster.database()
     assert ledger("db", "status", "--db", url).stdout.strip() == \
-        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order"
+        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed"
     refused = ledger("balance", "ada", "--db", url)  # the ledger will not run on an old schema
     assert refused.returncode == 2 and "run `ledger db upgrade --db URL` first" in refused.stderr
     assert ledger("db", "upgrade", "--db", url).stdout.strip() == \
-        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order"
+        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed"
     assert ledger("db", "status", "--db", url).stdout.strip() == "schema is up to date"
     assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--db", url).returncode == 0
 
@@ -85,6 +116,42 @@ def test_program_expire_sweeps_every_member(tmp_path):
     assert out.returncode == 0 and out.stdout.strip() == "120 points expired from 1 members"
     assert ledger("program", "expire", "--db", db).stdout.strip() == "0 points expired from 0 members"
     assert "ada Ada: 0 pts" in ledger("balance", "ada", "--db", db).stdout
+
+
+def test_program_review_moves_down_whose_review_is_past(tmp_path):
+    from ledger.store import LedgerStore
+
+    db = str(tmp_path / "ledger.db")
+    program = tmp_path / "p.yaml"
+    program.write_text("version: 2\nname: B\ncurrency: EUR\ntimezone: UTC\ntier_review: 01-01\n"
+                       "tier_grace_days: 30\ntiers:\n  - {id: silver, min_points: 500}\n")
+    assert ledger("program", "load", str(program), "--db", db).returncode == 0
+    assert "tiers are reviewed every year on 01-01 (UTC)" in ledger("program", "show", "--db",
+                                                                    db).stdout
+    store = LedgerStore(db)
+    for who in ("ada", "bob"):
+        store.add_member(who.title(), member_id=who, tier="silver")
+    with store.transaction():  # silver since 2020; only bob still has the points for it
+        store.journal("bob", "earn", 600)
+        store.db.execute("UPDATE members SET tier_since='2020-01-01T00:00:00.000+00:00'")
+    store.close()
+    out = ledger("program", "review", "--dry-run", "--db", db)
+    assert out.returncode == 0 and out.stdout.splitlines() == [
+        "ada Ada: silver -> member",
+        "2 members reviewed: 1 moved down, 0 moved up, 0 kept in grace; dry run, nothing written"]
+    early = ledger("program", "review", "--dry-run", "--at", "2027-01-10T12:00Z", "--db", db)
+    assert early.stdout.strip() == "2 members reviewed: 0 moved down, 0 moved up, 1 kept in" \
+        " grace; dry run, nothing written"
+    for bad, words in ((("--at", "2027-01-10T12:00Z"), "--at needs --dry-run"),
+                       (("--dry-run", "--at", "soon"), "'soon' is not an ISO time")):
+        refused = ledger("program", "review", *bad, "--db", db)
+        assert refused.returncode == 2 and words in refused.stderr, refused.stderr
+    assert ledger("program", "review", "--db", db).stdout.splitlines() == [
+        "ada Ada: silver -> member",
+        "2 members reviewed: 1 moved down, 0 moved up, 0 kept in grace"]
+    assert ledger("program", "review", "--db", db).stdout.splitlines() == [
+        "2 members reviewed: 0 moved down, 0 moved up, 0 kept in grace"]
+    assert "ada Ada: 0 pts (member)" in ledger("balance", "ada", "--db", db).stdout
 
 
 def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):

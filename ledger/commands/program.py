@@ -1,7 +1,9 @@
-"""`ledger program load FILE | check FILE | show | expire | new-key FILE`: the loyalty program."""
+"""`ledger program load FILE | check FILE | show | expire | review | new-key FILE`: the loyalty
+program."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -10,14 +12,16 @@ from ledger.commands import add_db_option, open_store
 
 
 def register(subs) -> None:
-    p = subs.add_parser("program", help="the loyalty program: load, check, show, expire, new-key")
+    p = subs.add_parser("program", help="the loyalty program: load, check, show, expire, review,"
+                       " new-key")
     psubs = p.add_subparsers(dest="program_command", required=True, metavar="ACTION")
     load = psubs.add_parser("load", help="check a program file and make it the active version")
     add_db_option(load)
-    load.add_argument("file", help="program file (TOML, see docs/program.md)")
+    load.add_argument("file", help="program file: TOML (.toml) or YAML (.yaml, .yml),"
+                      " see docs/program.md")
     load.set_defaults(func=_load)
     check = psubs.add_parser("check", help="check a program file without loading it")
-    check.add_argument("file")
+    check.add_argument("file", help="program file (.toml, .yaml or .yml)")
     check.set_defaults(func=_check)
     show = psubs.add_parser("show", help="the active program (or --version N)")
     add_db_option(show)
@@ -28,6 +32,16 @@ def register(subs) -> None:
                               " the active program's expire_after_days (also done at each op)")
     add_db_option(expire)
     expire.set_defaults(func=_expire)
+    review = psubs.add_parser("review", help="review every member's tier now (also done at"
+                              " each sale): moves down those whose review date and grace are"
+                              " past")
+    add_db_option(review)
+    review.add_argument("--dry-run", action="store_true",
+                        help="print what would change, write nothing")
+    review.add_argument("--at", metavar="TIME", type=_time,
+                        help="with --dry-run: review as at this ISO time"
+                        " (2027-01-01T00:00+01:00)")
+    review.set_defaults(func=_review)
     key = psubs.add_parser("new-key", help="write a new program signing key (PEM), print the"
                            " public key for the kiosks' [program] keys")
     key.add_argument("file")
@@ -106,6 +120,12 @@ def describe(p, loaded_at: str) -> list[str]:
               f" x{float(t.multiplier):g}" for t in p.tiers]
     if p.tiers and p.tier_hold_days:
         lines.append(f"a tier is kept at least {p.tier_hold_days} days after it is reached")
+    if p.tiers and p.tier_review:
+        lines.append(f"tiers are reviewed every year on {p.tier_review[0]:02d}-"
+                     f"{p.tier_review[1]:02d} ({p.timezone})")
+    if p.tiers and p.tier_grace_days:
+        lines.append(f"a member below their tier at its review keeps it {p.tier_grace_days}"
+                     " days more")
     for r in p.catalogue:
         kind = (f"{r.percent}% off" if r.percent else f"free {r.sku}" if r.sku
                 else f"{r.discount_minor} off")
@@ -140,6 +160,39 @@ def _expire(args) -> int:
             points = expire_points(store, program, member.member_id)
         total, members = total + points, members + bool(points)
     print(f"{total} points expired from {members} members")
+    return 0
+
+
+def _time(text: str):
+    from ledger.rules import parse_time
+
+    at = parse_time(text)
+    if at is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time (2027-01-01T00:00+01:00)")
+    return at
+
+
+def _review(args) -> int:
+    from ledger.memberstate import review_members
+    from ledger.programs import ProgramBook
+
+    if args.at is not None and not args.dry_run:
+        print("ledger program review: --at needs --dry-run (a review writes at the present time)",
+              file=sys.stderr)
+        return 2
+    store = open_store(args)
+    program = ProgramBook.load(store).active
+    rank = getattr(program, "tier_rank", lambda tier: 0)
+    counts = {"members": 0, "down": 0, "up": 0, "grace": 0}
+    for r in review_members(store, program, now=args.at, dry_run=args.dry_run):
+        counts["members"] += 1
+        counts["grace"] += r.grace_until is not None
+        if r.new != r.old:
+            counts["down" if rank(r.new) < rank(r.old) else "up"] += 1
+            print(f"{r.member_id} {r.name}: {r.old} -> {r.new}")
+    print(f"{counts['members']} members reviewed: {counts['down']} moved down,"
+          f" {counts['up']} moved up, {counts['grace']} kept in grace"
+          + ("; dry run, nothing written" if args.dry_run else ""))
     return 0
 
 
