@@ -1,7 +1,14 @@
 """Ledger throughput: ops applied per second by 1, 2 and 4 `ledger serve` workers sharing one
-Mosquitto ($share/ledger/...), on SQLite and on PostgreSQL, with 10,000 ops published straight
-to the broker by 100 simulated kiosks; exactly-once checked after every run. Baseline in the same
-run: the rate the 100 kiosks can publish with no ledger at all (the ceiling of this set-up).
+Mosquitto ($share/ledger/...), on SQLite and on PostgreSQL, 10,000 ops from 100 simulated kiosks
+(bench/kiosk_fleet.py); exactly-once and every ack checked after each run. Two ways:
+
+- live: the kiosks publish while the workers apply (kiosks, broker, workers and database all on
+  this machine's cores at once);
+- backlog: the ops are published while the workers are paused (SIGSTOP), as when the ledger comes
+  back after maintenance to a queue of ops; timed from the resume to the last ack, so the kiosks'
+  publishing is not in the window (their acks still are).
+
+Baseline in the same run: the rate the 100 kiosks can publish with no ledger at all.
 
 Run: .venv/bin/python -m bench.bench_ledger
 """
@@ -10,13 +17,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
-import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import disk_of, machine
+from bench.common import disk_of, machine, process_cpu, tree_cpu
+from bench.kiosk_fleet import KioskFleet
 
 N = int(os.environ.get("BENCH_LEDGER_OPS", "10000"))  # fewer for a quick try
 KIOSKS = 100
@@ -26,55 +35,18 @@ REPEATS = int(os.environ.get("BENCH_LEDGER_REPEATS", "3"))
 CARDS = [f"04{i:012X}" for i in range(MEMBERS)]
 
 
+@dataclass
+class Run:
+    seconds: float
+    split: list[int]  # ops each worker applied
+    cpu: dict[str, float]  # CPU seconds: kiosks, broker, workers, database
+
+
 def op(i: int) -> dict:
     return {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": i // KIOSKS + 1, "kind": "sale",
             "token": {"kind": "uid", "value": CARDS[i % MEMBERS]}, "basket_id": f"b-{i}",
             "currency": "EUR", "total_minor": 1250, "earn": 12, "redeem": [],
             "created_at": "2026-01-01T00:00:00Z", "program_version": 1}
-
-
-class Kiosks:
-    """100 MQTT clients, one per kiosk: publish ops pipelined (QoS 1), count the acks."""
-
-    def __init__(self, broker, count_acks: bool = True) -> None:
-        from mqtt import topics
-        from mqtt.client import MqttLink
-
-        self.acked = 0
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        self.links = []
-        for k in range(KIOSKS):
-            link = MqttLink(host=broker.host, port=broker.port, client_id=f"bench-k{k}",
-                            clean_start=True, max_inflight=1000, on_message=self._ack)
-            if count_acks:
-                link.subscribe(topics.acks("store-1", f"kiosk-{k}"), 1)
-            link.start()
-            self.links.append(link)
-        for link in self.links:
-            link.wait_connected(10)
-            link.subscribed.wait(10)
-
-    def _ack(self, msg) -> None:
-        with self._lock:
-            self.acked += 1
-            if self.acked >= N:
-                self.done.set()
-
-    def publish_all(self, ops: list[bytes]) -> None:
-        from mqtt import topics
-
-        infos = []
-        for i, payload in enumerate(ops):
-            k = i % KIOSKS
-            infos.append(self.links[k]._client.publish(topics.ops("store-1", f"kiosk-{k}"),
-                                                       payload, qos=1))
-        for info in infos:
-            info.wait_for_publish(120)
-
-    def stop(self) -> None:
-        for link in self.links:
-            link.stop()
 
 
 def prepare(db: str) -> None:
@@ -100,8 +72,15 @@ def check(db: str) -> None:
         raise SystemExit(f"exactly-once violated on {db}: {ops} ops, journal {tuple(rows)}")
 
 
-def run_once(workdir: Path, db: str, workers: int) -> tuple[float, list[int]]:
-    """Seconds from the first publish to the last ack; ops each worker applied."""
+def per_kiosk(payloads: list[bytes]) -> list[list[bytes]]:
+    """Op i belongs to kiosk i % KIOSKS (its kiosk_seq counts that kiosk's ops)."""
+    return [payloads[k::KIOSKS] for k in range(KIOSKS)]
+
+
+def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
+             backlog: bool = False) -> Run:
+    """Seconds to the last ack (live: from the first publish; backlog: from the resume); ops
+    each worker applied; CPU seconds each part used in that time."""
     from kiosk.local_broker import Mosquitto
     from kiosk.scenario import LedgerProcess
     from mqtt import messages
@@ -111,27 +90,68 @@ def run_once(workdir: Path, db: str, workers: int) -> tuple[float, list[int]]:
     prepare(db)
     ledgers = [LedgerProcess(db, broker, workdir / f"w{w}.log", worker=f"w{w}")
                for w in range(workers)]
-    payloads = [messages.encode("op", op(i)) for i in range(N)]
-    kiosks = None
+    ops = [op(i) for i in range(N)]
+    fleet = KioskFleet(broker, workdir, per_kiosk([messages.encode("op", o) for o in ops]))
     try:
         for led in ledgers:
             led.start()
-        kiosks = Kiosks(broker)
+        fleet.start()
+        if backlog:
+            _signal(ledgers, signal.SIGSTOP)
+            fleet.publish()
+            fleet.restart_cpu_count()
+        cpu = CpuMeter(broker.proc.pid, [led.proc.pid for led in ledgers], pg_pid)
         t0 = time.perf_counter()
-        kiosks.publish_all(payloads)
-        if not kiosks.done.wait(600):
-            raise SystemExit(f"only {kiosks.acked} of {N} acks")
+        if backlog:
+            _signal(ledgers, signal.SIGCONT)
+        else:
+            fleet.publish()
+        fleet.wait_acks(600)
         elapsed = time.perf_counter() - t0
+        used = cpu.used(fleet)
     finally:
-        if kiosks:
-            kiosks.stop()
+        _signal(ledgers, signal.SIGCONT)
+        fleet.stop()
         for led in ledgers:
             led.stop()
         broker.stop()
     check(db)
+    check_acks(fleet, ops)
     split = [int((workdir / f"w{w}.log").read_text().split("after applying ")[-1].split()[0])
              for w in range(workers)]
-    return elapsed, split
+    return Run(elapsed, split, used)
+
+
+def _signal(ledgers: list, sig: int) -> None:
+    for led in ledgers:
+        if led.proc is not None and led.proc.poll() is None:
+            os.kill(led.proc.pid, sig)
+
+
+class CpuMeter:
+    """CPU seconds the broker, the workers and the database use from now to ``used()``."""
+
+    def __init__(self, broker_pid: int, worker_pids: list[int], pg_pid: int | None) -> None:
+        self.pids, self.pg_pid = [broker_pid, *worker_pids], pg_pid
+        self.start = self._now()
+
+    def _now(self) -> list[float]:
+        return [process_cpu(pid) for pid in self.pids] + [tree_cpu(self.pg_pid)
+                                                          if self.pg_pid else 0.0]
+
+    def used(self, fleet: KioskFleet) -> dict[str, float]:
+        spent = [b - a for a, b in zip(self.start, self._now(), strict=True)]
+        return {"kiosks": fleet.cpu_seconds(), "broker": spent[0], "workers": sum(spent[1:-1]),
+                "database": spent[-1]}
+
+
+def check_acks(fleet: KioskFleet, ops: list[dict]) -> None:
+    """Every kiosk got one ack per op it sent, each saying applied."""
+    for k, sent in enumerate(per_kiosk(ops)):
+        acks = fleet.acks(k)
+        if sorted(a["op_id"] for a in acks) != sorted(o["op_id"] for o in sent) or any(
+                a["status"] != "applied" for a in acks):
+            raise SystemExit(f"kiosk {k}: acks do not match its {len(sent)} ops")
 
 
 def apply_only(db: str) -> float:
@@ -164,29 +184,40 @@ def ceiling(workdir: Path) -> float:
 
     broker = Mosquitto(workdir / "broker-ceiling")
     broker.start()
-    payloads = [messages.encode("op", op(i)) for i in range(N)]
-    kiosks = Kiosks(broker, count_acks=False)
+    fleet = KioskFleet(broker, workdir, per_kiosk([messages.encode("op", op(i)) for i in range(N)]),
+                       acks=False)
     try:
+        fleet.start()
         t0 = time.perf_counter()
-        kiosks.publish_all(payloads)
+        fleet.publish()
         elapsed = time.perf_counter() - t0
     finally:
-        kiosks.stop()
+        fleet.stop()
         broker.stop()
     return N / elapsed
 
 
-def median_run(tmp: Path, name: str, workers: int, new_db) -> tuple[float, list[int], str]:
-    """REPEATS runs on fresh databases: the median's seconds and split, and the range of ops/s
-    (the machine is shared: single runs vary)."""
+def median_run(tmp: Path, name: str, workers: int, new_db, pg_pid: int | None = None,
+               backlog: bool = False) -> tuple[Run, str]:
+    """REPEATS runs on fresh databases: the median run, and the range of ops/s (the machine
+    is shared: single runs vary)."""
     runs = []
     for r in range(REPEATS):
-        work = tmp / f"{name}-{workers}-{r}"
+        work = tmp / f"{name}-{workers}-{'backlog' if backlog else 'live'}-{r}"
         work.mkdir()
-        runs.append(run_once(work, new_db(work), workers))
-    runs.sort()
-    rates = sorted(N / t for t, _ in runs)
-    return (*runs[len(runs) // 2], f"{rates[0]:,.0f}-{rates[-1]:,.0f}")
+        runs.append(run_once(work, new_db(work), workers, pg_pid, backlog))
+    runs.sort(key=lambda run: run.seconds)
+    rates = sorted(N / run.seconds for run in runs)
+    return runs[len(runs) // 2], f"{rates[0]:,.0f}-{rates[-1]:,.0f}"
+
+
+def measure(tmp: Path, label: str, new_db, pg_pid: int | None = None) -> list:
+    rows = []
+    for w in WORKERS:
+        for backlog in (False, True):
+            name = f"{label}, {'backlog' if backlog else 'live'}"
+            rows.append((name, w, *median_run(tmp, label[:6], w, new_db, pg_pid, backlog)))
+    return rows
 
 
 def run() -> str:
@@ -203,16 +234,15 @@ def run() -> str:
         tmp = Path(tmp)
         top = ceiling(tmp)
         sqlite = "SQLite (WAL, synchronous=FULL)"
-        for w in WORKERS:
-            rows.append((sqlite, w, *median_run(tmp, "sqlite", w, lambda work: str(work / "l.db"))))
-        rows.append((sqlite + ", apply only: no MQTT", 0, apply_only(str(tmp / "only.db")), [], ""))
+        rows += measure(tmp, sqlite, lambda work: str(work / "l.db"))
+        rows.append((sqlite + ", apply only: no MQTT", 0,
+                     Run(apply_only(str(tmp / "only.db")), [], {}), ""))
         if pg_bin() is not None:
             cluster = LocalPostgres(fsync=True).start()
             try:
-                for w in WORKERS:
-                    rows.append(("PostgreSQL 15 (fsync on)", w, *median_run(tmp, "pg", w, new_pg)))
-                rows.append(("PostgreSQL 15, apply only: no MQTT", 0, apply_only(new_pg(tmp)), [],
-                             ""))
+                rows += measure(tmp, "PostgreSQL 15 (fsync on)", new_pg, cluster.server_pid())
+                rows.append(("PostgreSQL 15, apply only: no MQTT", 0,
+                             Run(apply_only(new_pg(tmp)), [], {}), ""))
             finally:
                 cluster.stop()
         disk = disk_of(str(tmp))
@@ -222,28 +252,47 @@ def run() -> str:
 def report(rows: list, top: float, disk: str, with_pg: bool) -> str:
     lines = ["## Ledger: ops applied per second, SQLite and PostgreSQL, 1-4 workers", "",
              "Command: `.venv/bin/python -m bench.bench_ledger`  ", f"Machine: {machine()}", "",
-             f"{N:,} sale ops published straight to a private Mosquitto by {KIOSKS} simulated"
-             f" kiosks (one MQTT client each, QoS 1, pipelined), for {MEMBERS:,} members; `ledger"
-             " serve` workers share the ops through `$share/ledger/...` and group-commit them."
-             " Timed from the first publish to the last ack (an ack is sent only after the"
-             " commit). Exactly-once checked after each run: the ops table and the journal hold"
-             f" each op_id once and the points add up. Median of {REPEATS} runs, each on a fresh"
-             f" database, with the range. Data on {disk}; everything (broker, kiosks, workers,"
-             " PostgreSQL) shares the machine's cores, and the machine is shared with other jobs."
-             " The apply-only rows run the service's batch apply in one process without MQTT."
-             " Goal: >= 5,000 ops/s on SQLite and with 4 workers on PostgreSQL.", "",
-             "| database | workers | seconds | ops/s | range of runs | ops per worker |"
+             f"{N:,} sale ops from {KIOSKS} simulated kiosks in 10 stores, for {MEMBERS:,}"
+             " members, through a private Mosquitto: each kiosk publishes its ops on its own"
+             " connection (`mosquitto_pub`, QoS 1, pipelined) and each store takes its kiosks'"
+             " acks on one connection, as a store broker's bridge does (bench/kiosk_fleet.py)."
+             " `ledger serve` workers share the ops through `$share/ledger/...` and"
+             " group-commit them. **live**: the kiosks publish while the workers apply; timed"
+             " from the first publish to the last ack. **backlog**: the ops are published while"
+             " the workers are paused (SIGSTOP), as when the ledger comes back to a queue of"
+             " ops; timed from the resume to the last ack. An ack is sent only after the"
+             " commit. Checked after each run: the ops table and the journal hold each op_id"
+             " once, the points add up, and every kiosk got exactly one `applied` ack for each"
+             f" of its ops, on its own topic. Median of {REPEATS} runs, each on a fresh"
+             f" database, with the range. Data on {disk}. Everything (kiosks, broker, workers,"
+             " PostgreSQL) shares the machine's 2 cores, and the machine is shared with other"
+             " jobs. The apply-only rows run the service's batch apply in one process without"
+             " MQTT. Goal: >= 5,000 ops/s on SQLite and with 4 workers on PostgreSQL.", "",
+             "| database, way | workers | seconds | ops/s | range of runs | ops per worker |"
              " vs publish ceiling |",
              "|---|---:|---:|---:|---:|---|---:|",
              f"| baseline: the kiosks publishing, no ledger | 0 | {N / top:.2f} | {top:,.0f} | - |"
              " - | 1.00 |"]
-    for name, w, elapsed, split, spread in rows:
-        rate = N / elapsed
-        lines.append(f"| {name} | {w or 'in-process'} | {elapsed:.2f} | {rate:,.0f} |"
-                     f" {spread or '-'} | {json.dumps(split) if split else '-'} |"
+    for name, w, run, spread in rows:
+        rate = N / run.seconds
+        lines.append(f"| {name} | {w or 'in-process'} | {run.seconds:.2f} | {rate:,.0f} |"
+                     f" {spread or '-'} | {json.dumps(run.split) if run.split else '-'} |"
                      f" {rate / top:.2f} |")
     if not with_pg:
         lines.append("\nPostgreSQL rows missing: its server binaries are not installed.")
+    lines += ["", "Where the two cores went in the median run of each row: CPU microseconds per"
+              " op in the timed window, from /proc (workers: all of them together; PostgreSQL:"
+              " the server and its backends). \"busy\" is all of it over the window's wall"
+              " time, in cores: 2.00 is the whole machine.", "",
+              "| database, way | workers | kiosks | broker | workers' CPU | database | total |"
+              " busy |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, w, run, _ in rows:
+        if run.cpu:
+            us = {k: v / N * 1e6 for k, v in run.cpu.items()}
+            lines.append(f"| {name} | {w} | {us['kiosks']:.0f} | {us['broker']:.0f} |"
+                         f" {us['workers']:.0f} | {us['database']:.0f} |"
+                         f" {sum(us.values()):.0f} | {sum(run.cpu.values()) / run.seconds:.2f} |")
     return "\n".join(lines) + "\n"
 
 

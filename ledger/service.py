@@ -63,6 +63,7 @@ class LedgerService:
         self.ops: queue.Queue = queue.Queue()
         self.lookups: queue.Queue = queue.Queue()
         self.applied_total = 0
+        self.batches_total = 0  # transactions; applied_total / batches_total is the mean batch
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
@@ -153,6 +154,7 @@ class LedgerService:
         acks = [(item, result) for item, result in zip(batch, results, strict=True)
                 if result is not None]
         self.applied_total += len(acks)
+        self.batches_total += 1
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
             self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
 

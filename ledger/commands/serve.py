@@ -58,5 +58,6 @@ def _serve(args) -> int:
     log.info("ledger ready (db %s, worker %s)", args.db, args.worker)
     done.wait()
     service.stop()
-    log.info("ledger stopped after applying %d ops", service.applied_total)
+    log.info("ledger stopped after applying %d ops in %d transactions", service.applied_total,
+             service.batches_total)
     return 0
