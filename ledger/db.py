@@ -15,6 +15,7 @@ from pathlib import Path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PG_SCHEMES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_S = 5
 
 
 class SchemaError(RuntimeError):
@@ -42,7 +43,10 @@ class PgConnection:
         import psycopg
 
         try:
-            self.conn = psycopg.connect(url, autocommit=True)  # BEGIN/COMMIT are ours
+            # BEGIN/COMMIT are ours. A bounded connect: the ledger applies ops on its MQTT
+            # thread, which must not hang on an unreachable server (unless the URL says so).
+            timeout = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT_S}
+            self.conn = psycopg.connect(url, autocommit=True, **timeout)
         except psycopg.Error as exc:
             raise Unavailable(f"{redact(url)}: {str(exc).strip().splitlines()[0]}") from None
         self._pipeline = None

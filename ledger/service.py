@@ -1,10 +1,13 @@
 """`ledger serve`: ops and lookups from the broker, applied to the store, answered by MQTT.
 
-paho's network thread only validates and queues. One writer thread applies ops in batches: one
-transaction per batch (group commit, one fsync for many ops), one savepoint per op so a failing
-op undoes only itself, and the acks are published only after the commit, so an ack always
-stands for something on disk. A second thread answers lookups from its own read connection, so
-a replay burst does not hold up a customer at the counter.
+Ops are applied on paho's network thread, between passes of its loop (MqttLink ``on_loop``):
+what arrived since the last pass is one batch, one transaction (group commit, one fsync for
+many ops), one savepoint per op so a failing op undoes only itself, and the acks are published
+only after the commit, so an ack always stands for something on disk. One thread doing both
+costs a third less CPU per op than handing ops to a writer thread, which made the two threads
+trade Python's GIL back and forth (docs/benchmarks.md, ledger section). While a batch is
+applied nothing is read: the broker holds the next ops. A second thread answers lookups from
+its own read connection, so a replay burst does not hold up a customer at the counter.
 
 Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
 the load on one broker, and a repeated op_id is harmless wherever it lands.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from ledger.apply import apply_in_savepoint, lookup
@@ -60,16 +64,19 @@ class LedgerService:
         self.program_key = program_key  # Ed25519 private key, or None: publish nothing
         self.book = ProgramBook()
         self.published_version: int | None = None
-        self.ops: queue.Queue = queue.Queue()
+        self.ops: list[OpIn] = []  # received, not yet applied (network thread only)
         self.lookups: queue.Queue = queue.Queue()
         self.applied_total = 0
         self.batches_total = 0  # transactions; applied_total / batches_total is the mean batch
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._store: LedgerStore | None = None  # the network thread's writing connection
+        self._next_db_try = 0.0  # monotonic time before which a broken database is left alone
+        self._next_program_check = 0.0
         self.link = MqttLink(host=host, port=port, client_id=f"ledger-{worker}",
                              username=username, password=password, on_message=self._on_message,
                              reconnect_min=0.2, reconnect_max=5.0, max_inflight=0,
-                             on_connect=self._on_connect)
+                             on_connect=self._on_connect, on_loop=self._apply_pending)
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
 
@@ -90,7 +97,7 @@ class LedgerService:
         parts = topics.parse_kiosk_topic(msg.topic)
         if parts is None or parts[2] != "ops":
             raise messages.BadMessage(f"not a topic the ledger reads: {msg.topic!r}")
-        self.ops.put(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
+        self.ops.append(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
 
     # -- life cycle ------------------------------------------------------------------------
     @property
@@ -102,43 +109,45 @@ class LedgerService:
         messages.prepare("op", "ack", "lookup_request", "lookup_reply")
         # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
         self._refresh_programs(LedgerStore(self.db_path), close=True)
-        for target, name in ((self._apply_loop, "ledger-apply"), (self._lookup_loop, "ledger-lookup")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self._lookup_loop, name="ledger-lookup", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         self.link.start()
         return self.link.wait_connected(timeout)
 
     def stop(self) -> None:
+        """Stop; ops received and not yet applied are not acked (their kiosks send them again)."""
         self._stop.set()
-        self.ops.put(None)
         self.lookups.put(None)
         for thread in self._threads:
             thread.join(10)
         self.link.stop()
+        self._store = _close(self._store)
 
-    # -- writer thread -------------------------------------------------------------------------
-    def _apply_loop(self) -> None:
-        store = None
+    # -- network thread, between loop passes: apply -------------------------------------------
+    def _apply_pending(self) -> None:
+        """Apply what arrived since the last pass, in batches; when idle, look for a new
+        program now and then."""
+        now = time.monotonic()
+        if now < self._next_db_try or self._stop.is_set():
+            return
+        if not self.ops and now < self._next_program_check:
+            return
         try:
-            while not self._stop.is_set():
-                batch = _take(self.ops, timeout=PROGRAM_POLL_S)
-                if self._stop.is_set():
-                    break
-                try:
-                    store = store or LedgerStore(self.db_path)
-                    if batch:
-                        self._apply_batch(store, batch)
-                    else:
-                        self._refresh_programs(store)  # quiet: still pick up a `program load`
-                except Exception as exc:  # noqa: BLE001 - the database went away: reconnect
-                    # The batch was undone and not acked; each kiosk resends its ops.
-                    log.error("database error (%s); %d ops not acked, reconnecting: %s",
-                              type(exc).__name__, len(batch), str(exc).strip()[:300])
-                    store = _close(store)
-                    self._stop.wait(DB_RETRY_S)
-        finally:
-            _close(store)
+            self._store = self._store or LedgerStore(self.db_path)
+            if not self.ops:
+                self._next_program_check = now + PROGRAM_POLL_S
+                self._refresh_programs(self._store)  # quiet: still pick up a `program load`
+            while self.ops:
+                batch, self.ops = self.ops[:MAX_BATCH], self.ops[MAX_BATCH:]
+                self._apply_batch(self._store, batch)
+        except Exception as exc:  # noqa: BLE001 - the database went away: reconnect later
+            # What was not committed is not acked; each kiosk resends its ops.
+            log.error("database error (%s); ops not acked, reconnecting in %.0f s: %s",
+                      type(exc).__name__, DB_RETRY_S, str(exc).strip()[:300])
+            self.ops = []
+            self._store = _close(self._store)
+            self._next_db_try = time.monotonic() + DB_RETRY_S
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
         self._refresh_programs(store)

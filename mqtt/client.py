@@ -78,11 +78,17 @@ class MqttLink:
                  on_message: Callable[[Incoming], None] | None = None,
                  on_connect: Callable[[bool], None] | None = None,
                  on_disconnect: Callable[[str], None] | None = None,
+                 on_loop: Callable[[], None] | None = None,
                  max_inflight: int = 200) -> None:
+        """``on_loop``, when given, runs on the network thread after each pass of its loop, once
+        every packet read so far has been handed to ``on_message``: work done there does not
+        contend for the GIL with the network thread (the ledger applies ops there). It must
+        be brief: while it runs, nothing is read or sent. ``max_inflight`` 0: no limit."""
         self.host, self.port, self.keepalive = host, port, keepalive
         self.clean_start, self.session_expiry = clean_start, session_expiry
         self.reconnect_min, self.reconnect_max = reconnect_min, reconnect_max
         self.on_message, self.on_connect, self.on_disconnect = on_message, on_connect, on_disconnect
+        self.on_loop = on_loop
         self.subscriptions: list[tuple[str, int]] = []
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker acknowledged every subscription
@@ -183,6 +189,9 @@ class MqttLink:
             rc = paho.MQTT_ERR_SUCCESS
             while not self._stop.is_set() and rc == paho.MQTT_ERR_SUCCESS:
                 rc = self._client.loop(timeout=0.2)
+                if self.on_loop is not None and rc == paho.MQTT_ERR_SUCCESS:
+                    rc = self._client.read_buffered()
+                    self._safe(self.on_loop)
             self._mark_down(f"network loop ended ({paho.error_string(rc)})")
             if self._fresh_connect:
                 delays = backoff_delays(self.reconnect_min, self.reconnect_max)

@@ -61,6 +61,14 @@ class TunedClient(paho.Client):
         self._loop_thread = threading.get_ident()
         return super().loop(timeout)
 
+    def read_buffered(self) -> paho.MQTTErrorCode:
+        """Handle every packet already read ahead (paho reads a few per ``loop()`` pass)."""
+        rc = paho.MQTTErrorCode.MQTT_ERR_SUCCESS
+        while rc == paho.MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None \
+                and self._sock.pending():
+            rc = self.loop_read()
+        return rc
+
     def _create_socket(self):
         return ReadAheadSocket(super()._create_socket())
 
