@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections import deque
 from pathlib import Path
 
 from display import views as v
@@ -44,6 +45,7 @@ class SimulatedKiosk:
         self.qr = factory.open_qr(cfg["qr"])  # verifies signed codes when [qr] keys are set
         self.buttons, self.feedback = factory.open_gpio(cfg["gpio"])
         self.frames = 0
+        self.views: deque[v.View] = deque(maxlen=200)  # the views drawn, newest last
         self._frame_lock = threading.Condition()
         self.screen = open_screen(cfg, on_frame=self._on_frame, driver=display_driver)
         self.app = KioskApp(cfg, Devices(self.reader, self.qr, self.buttons, self.feedback,
@@ -52,6 +54,7 @@ class SimulatedKiosk:
     def _on_frame(self, view: v.View) -> None:
         with self._frame_lock:
             self.frames += 1
+            self.views.append(view)
             self._frame_lock.notify_all()
 
     def start(self) -> SimulatedKiosk:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from display.views import PointsAdded
 from kiosk.scenario import Runner, World, wait_for
 from ledger.apply import apply_in_savepoint, apply_op, lookup
 from ledger.memberstate import member_state
@@ -249,7 +250,9 @@ def test_ledger_publishes_the_signed_program_and_the_kiosk_previews_with_it(tmp_
                            "open coffee:2:350:coffee cake:1:420:food",
                            "tap 04A1B2C3D4E5F6", "pay"], "test")
         assert wait_for(lambda: world.kiosk.outbox_depth() == 0, 15)
-        earned = world.kiosk.screen.last_view.earned  # the kiosk's preview, shown at once
+        # The kiosk's preview, shown at once. Read from the views drawn: on a slow machine the
+        # result screen may already have made way for the member screen (RESULT_SCREEN_S).
+        earned = [view for view in world.kiosk.views if isinstance(view, PointsAdded)][-1].earned
         balance = json.loads(world.ledger.cli("balance", "04A1B2C3D4E5F6", "--json"))["balance"]
     finally:
         world.stop()
