@@ -20,8 +20,10 @@ DOC = Path("docs/benchmarks.md")
 HEADER = """# Benchmarks
 
 Produced by `make bench` (`.venv/bin/python -m bench.run`); each section names its own command.
-Figures are from one run on the machine below: compare the ratios, which are measured against a
-baseline in the same run, more than the absolute numbers. The target device, a Raspberry Pi Zero 2 W
+Each section gives its command and machine; `--only NAME` re-runs one section and keeps the others,
+so sections may come from different runs. Compare the ratios, which are measured against a
+baseline in the same run, more than the absolute numbers: this shared machine's speed varies (the
+ledger section's in-process apply rate, the same code, has measured 24,000 and 48,000 ops/s). The target device, a Raspberry Pi Zero 2 W
 (512 MB RAM, four Cortex-A53 cores at 1 GHz, an SD card whose fsync can take tens of milliseconds),
 is roughly ten times slower than this machine.
 
