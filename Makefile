@@ -9,7 +9,7 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 demo: bootstrap
-	$(PY) -m kiosk.demo
+	$(PY) -m simulation.demo
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -36,8 +36,8 @@ def security_score() -> str:
 
 
 def run() -> str:
-    from kiosk.local_broker import Mosquitto
-    from kiosk.scenario import LedgerProcess
+    from simulation.local_broker import Mosquitto
+    from simulation.scenario import LedgerProcess
 
     with tempfile.TemporaryDirectory(prefix="bench-doctor-") as tmp:
         tmp = Path(tmp)

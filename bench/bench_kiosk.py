@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.common import machine, median, pct
 from display import views as v
-from kiosk.scenario import World, wait_for
+from simulation.scenario import World, wait_for
 
 TAPS = 200
 CARD = "04A1B2C3D4E5F6"
@@ -83,7 +83,7 @@ def latency_section(workdir: Path) -> list[str]:
         world.start_brokers()
         world.ledger.cli("members", "add", "--name", "Ada", "--card", CARD, "--balance", "100")
         world.ledger.start()
-        from kiosk.simulated import SimulatedKiosk
+        from simulation.simulated_kiosk import SimulatedKiosk
 
         clock = FrameClock()
         world.kiosk = SimulatedKiosk(world.cfg).start()
@@ -107,7 +107,7 @@ def latency_section(workdir: Path) -> list[str]:
 
 def start_and_memory(workdir: Path) -> list[str]:
     """`kiosk run` as the service would start it, against a private broker."""
-    from kiosk.local_broker import Mosquitto
+    from simulation.local_broker import Mosquitto
 
     broker = Mosquitto(workdir / "broker")
     broker.start()

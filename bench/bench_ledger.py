@@ -85,9 +85,9 @@ def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
              backlog: bool = False) -> Run:
     """Seconds to the last ack (live: from the first publish; backlog: from the resume); ops
     each worker applied; CPU seconds each part used in that time."""
-    from kiosk.local_broker import Mosquitto
-    from kiosk.scenario import LedgerProcess
     from mqtt import messages
+    from simulation.local_broker import Mosquitto
+    from simulation.scenario import LedgerProcess
 
     broker = Mosquitto(workdir / "broker")
     broker.start()
@@ -162,9 +162,9 @@ def apply_only(db: str) -> float:
     """Seconds to apply the ops in-process in batches of 256 as the service does, no MQTT:
     what the database and the apply code alone can take."""
     from ledger.batch import apply_batch
-    from ledger.program import DefaultProgram
     from ledger.service import MAX_BATCH
     from ledger.store import LedgerStore
+    from program.engine import DefaultProgram
 
     prepare(db)
     ops = [op(i) for i in range(N)]
@@ -183,8 +183,8 @@ def apply_only(db: str) -> float:
 
 def ceiling(workdir: Path) -> float:
     """Publishes per second from the 100 kiosks with nobody applying (QoS 1 to the broker)."""
-    from kiosk.local_broker import Mosquitto
     from mqtt import messages
+    from simulation.local_broker import Mosquitto
 
     broker = Mosquitto(workdir / "broker-ceiling")
     broker.start()
@@ -226,7 +226,7 @@ def measure(tmp: Path, label: str, new_db, pg_pid: int | None = None) -> list:
 
 def run() -> str:
     from ledger import db as dbm
-    from ledger.local_postgres import LocalPostgres, pg_bin
+    from simulation.local_postgres import LocalPostgres, pg_bin
 
     def new_pg(_work: Path) -> str:
         url = cluster.database()

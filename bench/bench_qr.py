@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 
 from bench.common import machine, median, pct
+from codes import member_qr as qrcodes
 from drivers.qr_camera import CameraQrReader
 from drivers.qr_decode import decode
-from ledger import qrcodes
 from tests.qr_images import frame, qr_image
 
 N_FRAMES = 60

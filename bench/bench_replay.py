@@ -29,11 +29,11 @@ def op(i: int) -> dict:
 
 def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
     """Seconds from kiosk start to an empty outbox, and ops the ledger applied (checked)."""
-    from kiosk.local_broker import Mosquitto
     from kiosk.outbox import Outbox
-    from kiosk.scenario import LedgerProcess, wait_for
-    from kiosk.simulated import SimulatedKiosk, sim_config
     from ledger.store import LedgerStore
+    from simulation.local_broker import Mosquitto
+    from simulation.scenario import LedgerProcess, wait_for
+    from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
     broker = Mosquitto(workdir / "broker")
     broker.start()
@@ -65,8 +65,8 @@ def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
 
 def paho_ceiling(workdir: Path, n: int) -> float:
     """QoS 1 publishes per second with paho pipelining (no ledger): what the link can carry."""
-    from kiosk.local_broker import Mosquitto
     from mqtt.client import MqttLink
+    from simulation.local_broker import Mosquitto
 
     broker = Mosquitto(workdir / "broker-ceiling")
     broker.start()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import select
 
+from codes.member_qr import MAX_TEXT
 from drivers.qr_input import QrInput
 from drivers.qr_keymap import KeyDecoder
-from ledger.qrcodes import MAX_TEXT
 
 
 class HidQrReader(QrInput):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from codes.member_qr import MAX_TEXT
 from drivers.qr_input import QrInput
-from ledger.qrcodes import MAX_TEXT
 
 DEFAULT_PORT = "/dev/ttyACM0"
 LINE_END = (b"\r", b"\n")

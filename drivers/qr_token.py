@@ -2,7 +2,7 @@
 
 Every QR input (camera, HID, serial) hands its raw text to one ``QrGate``. The
 gate debounces (a camera sees one code in many frames; one showing is one
-scan), verifies the code (ledger.qrcodes) and answers with ``TokenRead`` for
+scan), verifies the code (codes.member_qr) and answers with ``TokenRead`` for
 the member id, marked verified, or ``ReadFailed`` with a short reason for the
 screen; the full reason goes to the log.
 """
@@ -14,8 +14,8 @@ import os
 import time
 from collections.abc import Callable
 
+from codes import member_qr as qrcodes
 from drivers.base import ReadFailed, Token, TokenRead
-from ledger import qrcodes
 
 log = logging.getLogger(__name__)
 

@@ -163,7 +163,7 @@ class KioskApp:
             return None
         if not payload:
             return None  # retained program cleared
-        from ledger.programsign import verify  # the engine is only needed once keys are set
+        from program.signing import verify  # the engine is only needed once keys are set
 
         event = e.ProgramReceived(verify(payload, keys))
         self.program_cache.save(payload)

@@ -15,25 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.config import Config
+from kiosk.doctor_result import EXIT, FAIL, OK, WARN, Result
 
-OK, WARN, FAIL = "OK", "WARN", "FAIL"
-EXIT = {OK: 0, WARN: 1, FAIL: 2}
 OLD_OP_S = 3600  # an op waiting longer than this means the ledger has not been reached
-
-
-@dataclass(frozen=True)
-class Result:
-    level: str
-    name: str
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        return f"{self.level:<4} {self.name}: {self.detail}" + (f" -> {self.fix}" if self.fix else "")
 
 
 def verdict(results: list[Result]) -> int:

@@ -10,7 +10,7 @@ import glob
 import os
 
 from kiosk.config import Config
-from kiosk.doctor import FAIL, OK, WARN, Result
+from kiosk.doctor_result import FAIL, OK, WARN, Result
 
 SIMULATED = ("sim", "mock", "dummy")
 STOP_SERVICE = "stop the service first (sudo systemctl stop kiosk), it holds the device"

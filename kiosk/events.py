@@ -23,7 +23,7 @@ class LookupAnswered:
 
 @dataclass(frozen=True)
 class ProgramReceived:
-    program: object  # a verified ledger.program.Program
+    program: object  # a verified program.engine.Program
 
 
 @dataclass(frozen=True)

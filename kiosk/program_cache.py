@@ -21,10 +21,10 @@ class ProgramCache:
         self.path, self.keys = Path(path), list(keys)
 
     def load(self):
-        """The cached program (a verified ledger.rules.RuleProgram), or None."""
+        """The cached program (a verified program.rules.RuleProgram), or None."""
         if not self.keys or not self.path.exists():
             return None
-        from ledger.programsign import verify
+        from program.signing import verify
 
         try:
             program = verify(self.path.read_bytes(), self.keys)

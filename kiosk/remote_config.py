@@ -22,28 +22,19 @@ import time
 import tomllib
 from pathlib import Path
 
+from codes.config_update import DOMAIN, VERSION
+from codes.provisioning import CodeRefused, unseal
 from kiosk.config import Config, ConfigError, validate
-from kiosk.provision_code import CodeRefused, seal, unseal
 from mqtt import topics
 
 log = logging.getLogger(__name__)
 
-VERSION = "lkc1"
-DOMAIN = b"loyalty-kiosk config update v1\x00"
 EXIT_RESTART = 75  # EX_TEMPFAIL: systemd's Restart=on-failure starts us again
 FIXED = {("kiosk", "store"), ("kiosk", "lane"), ("kiosk", "id"), ("outbox", "path")}
 
 
 def topic(store: str, kiosk: str) -> str:
     return topics.config(store, kiosk)
-
-
-def sign_update(key, store: str, kiosk: str, serial: int, settings: dict,
-                valid_s: int = 7 * 24 * 3600, now: float | None = None) -> str:
-    now = time.time() if now is None else now
-    body = {"v": 1, "store": store, "kiosk": kiosk, "serial": serial,
-            "exp": int(now + valid_s), "set": settings}
-    return seal(key, VERSION, DOMAIN, body)
 
 
 class RemoteState:

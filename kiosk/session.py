@@ -17,14 +17,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from codes import tokens
 from display import views as v
 from drivers import base as d
 from kiosk import events as e
 from kiosk.outbox import Outbox, OutboxFull
 from kiosk.replay import Replayer
-from ledger import tokens
-from ledger.program import Basket, DefaultProgram, MemberState, Program
 from mqtt import messages, topics
+from program.engine import Basket, DefaultProgram, MemberState, Program
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Customer:
 
 
 def token_key(token: d.Token) -> str:
-    """The key the ledger uses for this card or code (ledger.tokens)."""
+    """The key the ledger uses for this card or code (codes.tokens)."""
     return tokens.token_key(token.kind, token.value)
 
 

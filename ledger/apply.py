@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from codes.tokens import token_key
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
-from ledger.program import Basket, MemberState, Program
 from ledger.store import LedgerStore, new_member_id
-from ledger.tokens import token_key
+from program.engine import Basket, MemberState, Program
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
 
 def token_member(store: LedgerStore, token: dict) -> str | None:
     """Who holds this card or code. A verified member-app QR code carries the member id itself
-    (its signature was checked on the kiosk, see ledger.qrcodes)."""
+    (its signature was checked on the kiosk, see codes.member_qr)."""
     member_id = store.member_of(token_key(token["kind"], token["value"]))
     if member_id is None and token["kind"] == "qr" and token.get("verified"):
         if store.member(token["value"]) is not None:

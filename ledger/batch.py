@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from codes.tokens import token_key
 from ledger.apply import Origin, apply_in_savepoint, repeat_result
-from ledger.program import Basket, MemberState, Program
 from ledger.store import LedgerStore
-from ledger.tokens import token_key
+from program.engine import Basket, MemberState, Program
 
 log = logging.getLogger(__name__)
 

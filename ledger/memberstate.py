@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ledger import db as dbm
-from ledger.program import Basket, MemberState, Program
-from ledger.rules import TierReview, parse_time
 from ledger.store import LedgerStore
+from program.engine import Basket, MemberState, Program
+from program.rules import TierReview, parse_time
 
 log = logging.getLogger(__name__)
 

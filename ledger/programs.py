@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from ledger.program import DefaultProgram, Program
-from ledger.programfile import ProgramError, program_from_body
-from ledger.rules import parse_time
 from ledger.store import LedgerStore
+from program.engine import DefaultProgram, Program
+from program.files import ProgramError, program_from_body
+from program.rules import parse_time
 
 log = logging.getLogger(__name__)
 

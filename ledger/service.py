@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 from ledger.apply import apply_in_savepoint, lookup
 from ledger.batch import apply_batch
-from ledger.program import Program
 from ledger.programs import ProgramBook
-from ledger.programsign import signed_message
 from ledger.store import LedgerStore
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink
+from program.engine import Program
+from program.signing import signed_message
 
 log = logging.getLogger(__name__)
 

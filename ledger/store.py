@@ -18,8 +18,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from codes.tokens import token_key
 from ledger import db as dbm
-from ledger.tokens import token_key
 
 
 class LedgerError(ValueError):

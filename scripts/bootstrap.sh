@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-EXTRAS=${EXTRAS:-sim,nfc,pcsc,qr,test}
+EXTRAS=${EXTRAS:-kiosk,ledger,sim,nfc,pcsc,qr,test}
 
 need_apt=()
 while read -r pkg; do

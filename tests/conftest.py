@@ -15,7 +15,7 @@ def broker(tmp_path):
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One private PostgreSQL cluster for the session (initdb + pg_ctl in a temp dir)."""
-    from ledger.local_postgres import LocalPostgres, pg_bin
+    from simulation.local_postgres import LocalPostgres, pg_bin
 
     if pg_bin() is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")

@@ -1,5 +1,5 @@
 """Tests import the private broker from here; it lives in the package for the demo and `kiosk sim`."""
 
-from kiosk.local_broker import Mosquitto, free_port, mosquitto_binary
+from simulation.local_broker import Mosquitto, free_port, mosquitto_binary
 
 __all__ = ["Mosquitto", "free_port", "mosquitto_binary"]

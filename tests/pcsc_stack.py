@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from kiosk.local_broker import stop_process
+from simulation.local_broker import stop_process
 
 READER = "Kiosk Test PCD 00 00"
 # A contactless card as PC/SC part 3 readers report it (T=1 available).

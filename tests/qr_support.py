@@ -7,14 +7,15 @@ import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from codes import keys
+from codes import member_qr as qrcodes
 from drivers.base import ReaderHealth
-from ledger import qrcodes
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 
 
 def section(**kw) -> dict:
-    base = {"driver": "sim", "device": "", "program": "loyalty", "keys": [qrcodes.public_text(KEY)],
+    base = {"driver": "sim", "device": "", "program": "loyalty", "keys": [keys.public_text(KEY)],
             "period": 30, "grace": 30, "skew": 15, "cards": True, "url_prefix": "", "fps": 30,
             "resolution": "640x480", "layout": "us", "baud": 9600}
     return {**base, **kw}

@@ -11,10 +11,10 @@ import tomllib
 import paho.mqtt.client as paho
 import pytest
 
-from kiosk.local_broker import free_port, mosquitto_binary
-from kiosk.scenario import wait_for
 from ledger import broker_files as bf
 from mqtt import topics
+from simulation.local_broker import free_port, mosquitto_binary
+from simulation.scenario import wait_for
 
 K1, K2 = "kiosk.store-1.kiosk-1", "kiosk.store-1.kiosk-2"
 

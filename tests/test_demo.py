@@ -5,7 +5,7 @@ import sys
 
 
 def test_demo_tour_runs_headless():
-    res = subprocess.run([sys.executable, "-m", "kiosk.demo"], stdin=subprocess.DEVNULL,
+    res = subprocess.run([sys.executable, "-m", "simulation.demo"], stdin=subprocess.DEVNULL,
                          capture_output=True, text=True, timeout=180)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "demo tour OK" in res.stdout

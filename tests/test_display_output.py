@@ -13,7 +13,7 @@ from luma.core.device import dummy
 from display import views as v
 from display.output import Care, DisplayError, ScreenOutput, open_device, open_screen
 from display.screens import render
-from kiosk.simulated import sim_config
+from simulation.simulated_kiosk import sim_config
 
 IDLE = v.Idle("Bean There")
 MEMBER = v.MemberRecognised("Ada", 240, "Gold")

@@ -6,9 +6,9 @@ import uuid
 
 from kiosk.doctor import FAIL, OK, WARN, Result, check_network, check_outbox, verdict
 from kiosk.doctor_hw import check_gpio
-from kiosk.local_broker import free_port
 from kiosk.outbox import Outbox
-from kiosk.simulated import sim_config
+from simulation.local_broker import free_port
+from simulation.simulated_kiosk import sim_config
 
 
 def test_outbox_with_an_old_op_warns_with_its_age(tmp_path):

@@ -9,9 +9,9 @@ import sys
 import uuid
 
 from kiosk.outbox import Outbox
-from kiosk.scenario import wait_for
-from kiosk.simulated import SimulatedKiosk, sim_config
 from ledger import fleet
+from simulation.scenario import wait_for
+from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 
 def fleet_cli(broker, state, *extra):

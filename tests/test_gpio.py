@@ -129,7 +129,7 @@ def test_a_hold_is_one_held_event_and_no_press(factory):
 def test_hold_opens_the_technician_screen_through_the_session(factory, tmp_path):
     from kiosk.outbox import Outbox
     from kiosk.session import Ports, Session
-    from kiosk.simulated import sim_config
+    from simulation.simulated_kiosk import sim_config
 
     shown = []
     outbox = Outbox(str(tmp_path / "outbox.db"), 100)

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from kiosk.simulated import SimulatedKiosk, sim_config
 from mqtt import messages, topics
 from mqtt.client import MqttLink
+from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 
 def wait_for(check, within=10.0):

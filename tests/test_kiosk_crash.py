@@ -11,9 +11,9 @@ import time
 import pytest
 
 from drivers.sim_control import send
-from kiosk.scenario import LedgerProcess, wait_for
 from mqtt import messages, topics
 from mqtt.client import MqttLink
+from simulation.scenario import LedgerProcess, wait_for
 from tests.daemon_conf import kiosk_toml
 
 CARD = "04A1B2C3D4E5F6"

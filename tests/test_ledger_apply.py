@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.apply import apply_op, lookup
-from ledger.program import DefaultProgram
 from ledger.store import LedgerError, LedgerStore
+from program.engine import DefaultProgram
 
 ORIGIN = ("store-1", "kiosk-1", 1)
 CARD = "04A1B2C3D4E5F6"

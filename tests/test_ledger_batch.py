@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from ledger.apply import apply_in_savepoint
 from ledger.batch import apply_batch
-from ledger.program import DefaultProgram
-from ledger.programfile import program_from_body
 from ledger.store import LedgerStore
+from program.engine import DefaultProgram
+from program.files import program_from_body
 
 ORIGIN = ("store-1", "kiosk-1", 1)
 KNOWN = ["04AA0001", "04AA0002"]

@@ -8,8 +8,8 @@ import threading
 import uuid
 
 from ledger.batch import apply_batch
-from ledger.program import DefaultProgram
 from ledger.store import LedgerStore
+from program.engine import DefaultProgram
 
 CARDS = ["04CC0001", "04CC0002"]
 START = 1000

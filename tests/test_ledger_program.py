@@ -18,17 +18,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codes.keys import public_text
+from codes.member_qr import Ed25519PrivateKey
 from display.views import PointsAdded
-from kiosk.scenario import Runner, World, wait_for
 from ledger.apply import apply_in_savepoint, apply_op, lookup
 from ledger.memberstate import member_state
-from ledger.program import Basket, MemberState
-from ledger.programfile import load_file
 from ledger.programs import ProgramBook
-from ledger.programsign import signed_message, verify
-from ledger.qrcodes import Ed25519PrivateKey, public_text
 from ledger.store import LedgerStore
 from mqtt import messages
+from program.engine import Basket, MemberState
+from program.files import load_file
+from program.signing import signed_message, verify
+from simulation.scenario import Runner, World, wait_for
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -261,9 +262,9 @@ def test_ledger_publishes_the_signed_program_and_the_kiosk_previews_with_it(tmp_
 
 
 def test_kiosk_takes_only_a_program_its_key_signed(broker, tmp_path, caplog):
-    from kiosk.simulated import SimulatedKiosk, sim_config
     from mqtt import topics
     from mqtt.client import MqttLink
+    from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
     caplog.set_level(logging.INFO)
     good = load_file(EXAMPLE)
@@ -367,9 +368,9 @@ def test_promotion_limits_per_member_per_day_and_ever(store):
 
 
 def test_kiosk_restarted_offline_previews_with_the_program_it_kept(broker, tmp_path, caplog):
-    from kiosk.simulated import SimulatedKiosk, sim_config
     from mqtt import topics
     from mqtt.client import MqttLink
+    from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
     cfg = sim_config(broker.port, tmp_path, program={"keys": [PUB]})
     ledger_link = MqttLink(host=broker.host, port=broker.port, client_id="ledger-x",

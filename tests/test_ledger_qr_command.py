@@ -5,8 +5,8 @@ import time
 
 import pytest
 
+from codes import member_qr as qrcodes
 from drivers.qr_decode import decode
-from ledger import qrcodes
 from ledger.commands import qr
 
 

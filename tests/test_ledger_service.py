@@ -10,13 +10,13 @@ import uuid
 
 import pytest
 
-from kiosk.local_broker import Mosquitto
 from kiosk.outbox import Outbox
-from kiosk.scenario import LedgerProcess, wait_for
-from kiosk.simulated import SimulatedKiosk, sim_config
 from ledger.store import LedgerStore
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink
+from simulation.local_broker import Mosquitto
+from simulation.scenario import LedgerProcess, wait_for
+from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 CARD = "04A1B2C3D4E5F6"
 
@@ -215,7 +215,7 @@ def test_postgresql_crash_mid_replay_every_op_applied_once(broker, tmp_path):
     """PostgreSQL stops the hard way while ops are in flight: the ledger reports the lost
     connection, reconnects when the server is back, and every op is applied exactly once."""
     from ledger import db
-    from ledger.local_postgres import LocalPostgres, pg_bin
+    from simulation.local_postgres import LocalPostgres, pg_bin
 
     if pg_bin() is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")

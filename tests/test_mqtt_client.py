@@ -3,8 +3,8 @@
 import random
 import threading
 
-from kiosk.scenario import wait_for
 from mqtt.client import MqttLink, backoff_delays
+from simulation.scenario import wait_for
 
 
 def test_backoff_grows_is_capped_and_jittered():

@@ -6,9 +6,9 @@ import socket
 import subprocess
 import threading
 
-from kiosk.scenario import wait_for
 from mqtt.client import MqttLink
 from mqtt.paho_tuned import ReadAheadSocket, TunedClient
+from simulation.scenario import wait_for
 
 
 def test_read_ahead_socket_hands_out_the_bytes_in_order_and_reports_what_it_holds():

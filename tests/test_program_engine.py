@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.program import Basket, Item, MemberState
-from ledger.programfile import ProgramError, check_body, load_file, program_from_body
+from program.engine import Basket, Item, MemberState
+from program.files import ProgramError, check_body, load_file, program_from_body
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
 

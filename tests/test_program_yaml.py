@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.programfile import ProgramError, load_file
-from ledger.programsign import canonical
+from program.files import ProgramError, load_file
+from program.signing import canonical
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 TOML, YAML = EXAMPLES / "program.toml", EXAMPLES / "program.yaml"

@@ -8,11 +8,11 @@ import tomllib
 
 import pytest
 
+from codes.keys import load_private, new_private_pem
+from codes.provisioning import CodeRefused, sign, verify
 from kiosk.config import load
-from kiosk.local_broker import free_port, mosquitto_binary
-from kiosk.provision_code import CodeRefused, sign, verify
-from kiosk.scenario import LedgerProcess, wait_for
-from ledger.qrcodes import load_private, new_private_pem
+from simulation.local_broker import free_port, mosquitto_binary
+from simulation.scenario import LedgerProcess, wait_for
 
 
 def run(prog, *args, stdin=None):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from codes import member_qr as qrcodes
 from drivers.qr_decode import decode
-from ledger import qrcodes
 from tests.qr_images import frame, qr_image
 
 CODE = qrcodes.demo_code("ada", now=1_800_000_000)

@@ -4,10 +4,10 @@ import tomllib
 
 import pytest
 
+from codes import member_qr as qrcodes
 from drivers import factory
 from drivers.base import ReadFailed, TokenRead
 from kiosk.config import example, validate
-from ledger import qrcodes
 from tests.qr_support import Sink
 
 

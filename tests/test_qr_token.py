@@ -7,13 +7,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codes import keys
+from codes import member_qr as qrcodes
+from codes.member_qr import QrRefused, Verifier
 from drivers.base import ReadFailed, TokenRead
 from drivers.qr_token import QrGate
-from ledger import qrcodes
-from ledger.qrcodes import QrRefused, Verifier
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-PUB = qrcodes.public_text(KEY)
+PUB = keys.public_text(KEY)
 NOW = 1_800_000_015.0  # step 60_000_000 of 30 s, 15 s in
 
 

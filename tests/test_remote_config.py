@@ -8,12 +8,13 @@ import sys
 
 import pytest
 
+from codes.config_update import sign_update
+from codes.keys import load_private, new_private_pem
+from codes.provisioning import CodeRefused
 from kiosk.config import load
-from kiosk.local_broker import free_port
-from kiosk.provision_code import CodeRefused
-from kiosk.remote_config import EXIT_RESTART, RemoteState, check_update, sign_update
-from kiosk.scenario import wait_for
-from ledger.qrcodes import load_private, new_private_pem
+from kiosk.remote_config import EXIT_RESTART, RemoteState, check_update
+from simulation.local_broker import free_port
+from simulation.scenario import wait_for
 from tests.daemon_conf import kiosk_toml
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from display import views as v
 from display.screens import render
-from kiosk.scenario import Runner, World, wait_for
 from mqtt import topics
 from mqtt.client import MqttLink
+from simulation.scenario import Runner, World, wait_for
 
 CARD = "04A1B2C3D4E5F6"
 

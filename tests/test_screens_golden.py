@@ -1,13 +1,13 @@
 """Every screen, in every panel size and language, drawn on luma.core's dummy device,
 equals its reference PNG in tests/reference/.
 
-When a screen change is intended: `.venv/bin/python -m display.golden --update`, then
+When a screen change is intended: `.venv/bin/python -m simulation.golden --update`, then
 look at the changed PNGs in the diff before committing them.
 """
 
 import pytest
 
-from display.golden import cases, differs, on_dummy, reference_path
+from simulation.golden import cases, differs, on_dummy, reference_path
 
 CASES = list(cases())
 
@@ -20,7 +20,7 @@ def test_screen_matches_reference(name, view, size, mode, lang, tmp_path):
     if why:
         image.save(tmp_path / "actual.png")
     assert not why, (f"{why}; actual frame saved to {tmp_path / 'actual.png'}; if intended, run"
-                     " `.venv/bin/python -m display.golden --update`")
+                     " `.venv/bin/python -m simulation.golden --update`")
 
 
 def test_references_are_not_blank_and_screens_differ():

@@ -10,9 +10,9 @@ import sys
 import uuid
 
 from kiosk.outbox import Outbox
-from kiosk.scenario import LedgerProcess, wait_for
 from mqtt import topics
 from mqtt.client import MqttLink
+from simulation.scenario import LedgerProcess, wait_for
 from tests.daemon_conf import kiosk_toml
 
 N = 4000

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.scenario import wait_for
-from kiosk.simulated import SimulatedKiosk, sim_config
 from kiosk.watchdog import Watchdog, notify
+from simulation.scenario import wait_for
+from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "kiosk.service"
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,

@@ -10,10 +10,10 @@ import pytest
 
 from ledger.apply import apply_in_savepoint
 from ledger.memberstate import review_members
-from ledger.programfile import ProgramError, check_body, program_from_body
 from ledger.programs import ProgramBook
-from ledger.rules import TierReview
 from ledger.store import LedgerStore
+from program.files import ProgramError, check_body, program_from_body
+from program.rules import TierReview
 
 BERLIN = "Europe/Berlin"  # UTC+1 in winter: 00:00 on 1 January is 23:00 UTC on 31 December
 TIERS = [{"id": "silver", "min_points": 500}, {"id": "gold", "min_points": 2000}]
@@ -168,7 +168,7 @@ def test_bad_review_keys_are_named(over, message):
 
 
 def test_review_keys_in_toml_and_yaml(tmp_path):
-    from ledger.programfile import load_file
+    from program.files import load_file
 
     (tmp_path / "p.toml").write_text('version = 1\nname = "T"\ncurrency = "EUR"\n'
                                      'tier_review = "01-01"\ntier_grace_days = 30\n')
@@ -314,8 +314,8 @@ def test_program_review_commits_batch_by_batch_on_postgresql(pg_cluster):
     that a ledger worker holds; when the worker commits, the review finishes."""
     import threading
 
-    from kiosk.scenario import wait_for
     from ledger import db
+    from simulation.scenario import wait_for
 
     url = pg_cluster.database()
     db.upgrade(url)

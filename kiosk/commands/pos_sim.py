@@ -30,7 +30,7 @@ def register(subs) -> None:
 
 def step(pos, words: list[str]) -> dict | None:
     """Carry out one step; raises ValueError with a message naming what was wrong."""
-    from kiosk.possim import parse_item
+    from simulation.pos import parse_item
 
     verb, args = words[0], words[1:]
     if verb == "open":
@@ -46,8 +46,8 @@ def step(pos, words: list[str]) -> dict | None:
 
 
 def _pos_sim(args) -> int:
-    from kiosk.possim import PosSimulator
     from mqtt.messages import BadMessage
+    from simulation.pos import PosSimulator
 
     pos = PosSimulator(host=args.host, port=args.port, store=args.store, lane=args.lane,
                        currency=args.currency, client_id=f"pos-sim-{time.monotonic_ns() % 10**9}")

@@ -85,7 +85,7 @@ def scan(device: str, timeout: float) -> str:
 
 
 def _from_code(args, a) -> None:
-    from kiosk.provision_code import verify
+    from codes.provisioning import verify
 
     if args.scan:
         print("show the provisioning code to the camera", file=sys.stderr)
@@ -140,7 +140,7 @@ def _set_broker(a, text: str) -> None:
 
 def prompt(a) -> None:
     """Ask for what is still missing, re-asking until the answer passes its own check."""
-    from kiosk.provision import BadAnswer, check_host, need_id
+    from codes.provision_answers import BadAnswer, check_host, need_id
 
     for name, label in PROMPTS:
         while not getattr(a, name):
@@ -159,8 +159,8 @@ def prompt(a) -> None:
 
 
 def _run(args) -> int:
+    from codes.provisioning import CodeRefused
     from kiosk.provision import Answers, BadAnswer, write
-    from kiosk.provision_code import CodeRefused
 
     a = Answers()
     try:

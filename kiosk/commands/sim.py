@@ -14,7 +14,7 @@ def register(subs) -> None:
 
 
 def _sim(args) -> int:
-    from kiosk.scenario import ScenarioFailed, run_file
+    from simulation.scenario import ScenarioFailed, run_file
 
     echo = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
     for path in args.scenario:

@@ -43,8 +43,8 @@ def parse_settings(items: list[str]) -> dict:
 
 
 def _publish(args, text: str) -> bool:
-    from kiosk.remote_config import topic
     from mqtt.client import MqttLink, TlsOptions
+    from mqtt.topics import config as topic
 
     link = MqttLink(host=args.host, port=args.port, client_id=f"config-update-{os.getpid()}",
                     username=args.username, password=os.environ.get("LEDGER_MQTT_PASSWORD", ""),
@@ -59,8 +59,8 @@ def _publish(args, text: str) -> bool:
 
 
 def _run(args) -> int:
-    from kiosk.remote_config import sign_update
-    from ledger.qrcodes import load_private
+    from codes.config_update import sign_update
+    from codes.keys import load_private
 
     try:
         settings = parse_settings(args.set)

@@ -17,7 +17,7 @@ def register(subs) -> None:
 
 def _lookup(args) -> int:
     from ledger.apply import lookup
-    from ledger.program import DefaultProgram
+    from program.engine import DefaultProgram
 
     reply = lookup(open_store(args), DefaultProgram(),
                    {"v": 1, "token": {"kind": args.kind, "value": args.value}})

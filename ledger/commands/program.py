@@ -49,7 +49,7 @@ def register(subs) -> None:
 
 
 def _read(path: str) -> dict | None:
-    from ledger.programfile import ProgramError, load_file
+    from program.files import ProgramError, load_file
 
     try:
         return load_file(path)
@@ -83,7 +83,7 @@ def _load(args) -> int:
 
 
 def _show(args) -> int:
-    from ledger.programfile import program_from_body
+    from program.files import program_from_body
 
     rows = {v: (body, at) for v, body, at in open_store(args).programs()}
     if not rows:
@@ -164,7 +164,7 @@ def _expire(args) -> int:
 
 
 def _time(text: str):
-    from ledger.rules import parse_time
+    from program.rules import parse_time
 
     at = parse_time(text)
     if at is None:
@@ -197,7 +197,7 @@ def _review(args) -> int:
 
 
 def _new_key(args) -> int:
-    from ledger.qrcodes import new_private_pem
+    from codes.keys import new_private_pem
 
     path = Path(args.file)
     if path.exists():

@@ -32,7 +32,7 @@ def register(subs) -> None:
 def _new_key(path: str) -> int:
     import os
 
-    from ledger.qrcodes import new_private_pem
+    from codes.keys import new_private_pem
 
     pem, public = new_private_pem()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -77,16 +77,16 @@ def _answers(args) -> dict:
 def _run(args) -> int:
     if args.new_key:
         return _new_key(args.new_key)
-    from kiosk.provision import Answers, BadAnswer, check
-    from kiosk.provision_code import sign
-    from ledger.qrcodes import load_private
+    from codes.keys import load_private
+    from codes.provision_answers import Answers, BadAnswer, check_answers
+    from codes.provisioning import sign
 
     try:
         if not (args.key and args.store and args.lane and args.id and args.broker):
             raise ValueError("--key, --store, --lane, --id and --broker are required")
         answers = _answers(args)
         # The kiosk will check again; refuse here what it would refuse there.
-        check(Answers(**{k: v for k, v in answers.items() if k != "ca_pem"},
+        check_answers(Answers(**{k: v for k, v in answers.items() if k != "ca_pem"},
                       ca_pem=answers.get("ca_pem", "")))
         text = sign(load_private(args.key), answers, int(args.valid_days * 86400))
     except (ValueError, OSError, KeyError) as exc:

@@ -35,9 +35,9 @@ def _fail(message: str) -> int:
 
 
 def _new_key(path: str) -> int:
-    from ledger import qrcodes
+    from codes import keys
 
-    pem, public = qrcodes.new_private_pem()
+    pem, public = keys.new_private_pem()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
@@ -50,18 +50,19 @@ def _new_key(path: str) -> int:
 
 
 def _signing_key(args):
-    from ledger import qrcodes
+    from codes import keys
+    from codes import member_qr as qrcodes
 
     if args.demo:
         return qrcodes.demo_key()
     if not args.key:
         raise ValueError(f"no signing key: pass --key FILE or set ${KEY_ENV}"
                          " (make one with --new-key FILE), or --demo")
-    return qrcodes.load_private(args.key)
+    return keys.load_private(args.key)
 
 
 def run(args) -> int:
-    from ledger import qrcodes
+    from codes import member_qr as qrcodes
 
     if args.new_key:
         return _new_key(args.new_key)

@@ -29,8 +29,8 @@ def register(subs) -> None:
 
 
 def _serve(args) -> int:
+    from codes.keys import load_private
     from ledger.db import SchemaError, Unavailable
-    from ledger.qrcodes import load_private
     from ledger.service import LedgerService
 
     password = args.password or os.environ.get("LEDGER_MQTT_PASSWORD", "")

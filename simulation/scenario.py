@@ -32,11 +32,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.local_broker import Mosquitto, bridge_conf, stop_process
-from kiosk.possim import PosSimulator, parse_item
-from kiosk.simulated import SimulatedKiosk, sim_config
 from mqtt import topics
 from mqtt.client import MqttLink
+from simulation.local_broker import Mosquitto, bridge_conf, stop_process
+from simulation.pos import PosSimulator, parse_item
+from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 DEFAULT_WITHIN = 10.0
 

@@ -1,7 +1,7 @@
 """The rule engine: a program file's rules as a ``Program`` both the kiosk and the ledger run.
 
 Pure computation, no database and no network (the kiosk imports it for previews). Build one
-with ``ledger.programfile.program_from_body`` from a validated program body. Exact fractions
+with ``program.files.program_from_body`` from a validated program body. Exact fractions
 are used throughout and rounded once per step, so the kiosk and the ledger always agree.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from ledger.program import Basket, MemberState, Quote, Reward
+from program.engine import Basket, MemberState, Quote, Reward
 
 LONG_AGO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a tier reached at an unknown time
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

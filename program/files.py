@@ -18,15 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import fastjsonschema
 
-from ledger.program import Reward
-from ledger.rules import Promotion, PunchCard, RuleProgram, Tier
 from mqtt import messages
+from program.engine import Reward
+from program.errors import ProgramError
+from program.rules import Promotion, PunchCard, RuleProgram, Tier
 
 MAX_FILE = 256 * 1024
-
-
-class ProgramError(ValueError):
-    """A program file or body that cannot be used; the message names where and what."""
 
 
 @cache
@@ -66,7 +63,9 @@ def _parse(text: str, suffix: str) -> dict:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ProgramError(f"not valid TOML: {exc}") from None
-    from ledger import programyaml  # PyYAML only for those who use it (the kiosk never does)
+    from program import (
+        yaml_files as programyaml,  # PyYAML only for those who use it (the kiosk never does)
+    )
 
     return programyaml.parse(text)
 

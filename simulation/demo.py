@@ -18,7 +18,7 @@ import termios
 import tty
 from pathlib import Path
 
-from kiosk.scenario import LedgerProcess, Runner, World
+from simulation.scenario import LedgerProcess, Runner, World
 
 CARDS = [("Ada", "04A1B2C3D4E5F6", 240), ("Bo", "04B0B0B0B0B0B0", 80),
          ("Chen", "04C4C4C4C4C4C4", 1200)]  # member ids are the names in lower case
@@ -47,7 +47,7 @@ class Demo:
     def __init__(self, workdir: Path) -> None:
         self.world = World(workdir)
         self.world.cfg["display"]["driver"] = "emulator-asciiblock"
-        from ledger import qrcodes
+        from codes import member_qr as qrcodes
 
         self.world.cfg["qr"]["keys"] = [qrcodes.DEMO_PUBLIC_KEY]  # the demo's codes are signed
         self.last = "ready"
@@ -58,7 +58,7 @@ class Demo:
         w.ledger.cli("members")
         seed(w.ledger)
         w.ledger.start()
-        from kiosk.simulated import SimulatedKiosk
+        from simulation.simulated_kiosk import SimulatedKiosk
 
         w.kiosk = SimulatedKiosk(w.cfg, display_driver=display).start()
         w.start_pos()
@@ -90,7 +90,7 @@ class Demo:
 
     def show_qr(self) -> None:
         """Show Ada's member-app code (signed with the public demo key) to the scanner."""
-        from ledger import qrcodes
+        from codes import member_qr as qrcodes
 
         self.world.kiosk.scan(qrcodes.demo_code(CARDS[0][0].lower()))
 
@@ -148,7 +148,7 @@ expect balance 04B0B0B0B0B0B0 83
 
 def tour(demo: Demo) -> None:
     """Headless: the same world, a short scripted sale online and one offline."""
-    from ledger import qrcodes
+    from codes import member_qr as qrcodes
 
     runner = Runner(demo.world, echo=lambda s: print(s, flush=True))
     qr_sale = ["open tea:1:300:drinks", f"qr {qrcodes.demo_code('ada')}", "expect screen Ada",

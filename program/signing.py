@@ -3,7 +3,7 @@
 The signature is Ed25519 over a domain prefix and the body as canonical JSON (sorted keys, no
 spaces, UTF-8), so re-encoding by a broker or a JSON library cannot break it. The message names
 the signing public key so the kiosk can pick it from its configured keys (a rotation keeps two).
-Keys use the same text form as the QR code keys (ledger.qrcodes).
+Keys use the same text form as the QR code keys (codes.member_qr).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.programfile import ProgramError, program_from_body
-from ledger.qrcodes import b64decode, b64encode, load_public, public_text
-from ledger.rules import RuleProgram
+from codes.keys import b64decode, b64encode, load_public, public_text
 from mqtt import messages
+from program.files import ProgramError, program_from_body
+from program.rules import RuleProgram
 
 DOMAIN = b"loyalty-kiosk program v1\x00"
 

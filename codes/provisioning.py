@@ -28,7 +28,7 @@ VERSION = "lkp1"
 DOMAIN = b"loyalty-kiosk provisioning v1\x00"
 MAX_TEXT = 4000
 FORM = re.compile(r"lk[a-z][0-9]\.([A-Za-z0-9_-]{4,3900})\.([A-Za-z0-9_-]{86})")
-# What a code may carry: the provisioning answers (see kiosk.provision.Answers).
+# What a code may carry: the provisioning answers (see codes.provision_answers.Answers).
 ALLOWED = {"store", "lane", "id", "host", "port", "tls", "username", "password", "ca_pem",
            "reader", "reader_path", "qr", "qr_device", "qr_keys", "display", "gpio", "language"}
 
@@ -39,7 +39,7 @@ class CodeRefused(ValueError):
 
 def seal(key: Ed25519PrivateKey, version: str, domain: bytes, body: dict) -> str:
     """``version.<payload>.<signature>``: body as base64url JSON, Ed25519 over domain + head."""
-    from ledger.qrcodes import b64encode
+    from codes.keys import b64encode
 
     payload = b64encode(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
     head = f"{version}.{payload}"
@@ -48,7 +48,7 @@ def seal(key: Ed25519PrivateKey, version: str, domain: bytes, body: dict) -> str
 
 def unseal(text: str, version: str, domain: bytes, trusted: Iterable[str], what: str) -> dict:
     """The signed body of a sealed text, or CodeRefused naming what is wrong."""
-    from ledger.qrcodes import b64decode, load_public
+    from codes.keys import b64decode, load_public
 
     keys = [load_public(k) for k in trusted]
     if not keys:

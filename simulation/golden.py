@@ -4,7 +4,7 @@ Every sample view (display/samples.py) in every panel size and language is drawn
 on luma.core's ``dummy`` device and compared with tests/reference/<lang>/<size>-<name>.png.
 When a change to the screens is intended, regenerate and review the diff:
 
-    .venv/bin/python -m display.golden --update
+    .venv/bin/python -m simulation.golden --update
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def update() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m display.golden", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m simulation.golden", description=__doc__.split("\n")[0])
     ap.add_argument("--update", action="store_true", help="rewrite the reference PNGs that differ")
     args = ap.parse_args(argv)
     if args.update:

@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from kiosk.local_broker import free_port
+from simulation.local_broker import free_port
 
 
 def pg_bin() -> Path | None:

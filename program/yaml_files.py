@@ -5,7 +5,7 @@ number 600 (base 60), ``0200`` is octal 128 and a key may appear twice (the last
 A shop owner who writes ``name: Yes`` or ``min_spend_minor: 0200`` means none of that, so
 those forms are refused with the line, the column and the key, and a hint (quote it). Aliases
 are refused too: a program file does not need them, and they are how a small file expands
-into a huge one. Dates are left to ``ledger.programfile``, which treats them as TOML's.
+into a huge one. Dates are left to ``program.files``, which treats them as TOML's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 
 import yaml
 
-from ledger.programfile import ProgramError
+from program.errors import ProgramError
 
 BOOL = re.compile(r"true|false", re.IGNORECASE)  # YAML 1.2's booleans; yes/no/on/off are not
 OCTAL = re.compile(r"[-+]?0[0-9_]+")  # YAML 1.1 octal (0200 is 128); TOML refuses it too
