@@ -17,8 +17,10 @@ test: bootstrap
 bench: bootstrap
 	$(PY) -m bench.run
 
+# ruff, and the floor plan (import-linter contracts in setup.cfg; tests/test_floors.py runs them too).
 lint: bootstrap
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache *.egg-info
