@@ -5,7 +5,8 @@
 #   virtualenv at $PREFIX/venv (default /opt/kiosk), /etc/kiosk, /var/lib/kiosk (0750 kiosk),
 #   the systemd unit, udev rules and the NFC modprobe blacklist; then the unit is enabled.
 # DESTDIR=/some/dir installs into a staging tree instead (no user, no systemctl): that is what
-# the tests do. PIP_ARGS passes options to pip; EXTRAS picks the optional drivers.
+# the tests do. PIP_ARGS passes options to pip; EXTRAS picks the optional drivers (the
+# `kiosk` extra, what every Pi needs, is always installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ fi
 echo "install: virtualenv $VENV"
 "$PY" -m venv "$VENV"
 # shellcheck disable=SC2086 # PIP_ARGS is a list of options
-"$VENV/bin/pip" install -q $PIP_ARGS ".[$EXTRAS]"
+"$VENV/bin/pip" install -q $PIP_ARGS ".[kiosk,$EXTRAS]"
 
 # The user, directories, unit, udev rules and modprobe file: `kiosk install` (one implementation
 # for this script and for a plain pip install).
