@@ -26,7 +26,7 @@ fi
 echo "install: virtualenv $VENV"
 "$PY" -m venv "$VENV"
 # shellcheck disable=SC2086 # PIP_ARGS is a list of options
-"$VENV/bin/pip" install -q $PIP_ARGS ".[kiosk,$EXTRAS]"
+"$VENV/bin/pip" install -q $PIP_ARGS ".[kiosk${EXTRAS:+,$EXTRAS}]"
 
 # The user, directories, unit, udev rules and modprobe file: `kiosk install` (one implementation
 # for this script and for a plain pip install).
