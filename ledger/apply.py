@@ -81,7 +81,7 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
-        for card in getattr(program, "punch_cards", ()):
+        for card in program.punch_cards:
             if card.punches(basket):
                 store.add_punches(member_id, card.card_id, card.punches(basket))
     redeemed, refused = _redeem(store, program, op, state, origin)
@@ -150,7 +150,7 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             why = f"unknown reward {item['reward_id']}"
         elif reward.reward_id not in offered:
             why = f"{reward.reward_id} is not offered to tier {state.tier}"
-        elif reward.cost > balance - redeemed + getattr(program, "overdraft_points", 0):
+        elif reward.cost > balance - redeemed + program.overdraft_points:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
             pass

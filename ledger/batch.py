@@ -69,7 +69,7 @@ def _plain_member(op: dict, program: Program, owners: dict, members: dict) -> st
     token = op.get("token")
     if op["kind"] != "sale" or op.get("redeem") or token is None:
         return None
-    if getattr(program, "needs_facts", False):
+    if program.needs_facts:
         return None
     if token["kind"] == "uid" and not token.get("verified") and not program.allow_unverified_uid:
         return None  # rejected: let apply_op say so and remember it
