@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
+from ledger import acks
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.store import LedgerStore, new_member_id
@@ -29,19 +30,14 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     """Apply ``op`` (a validated op message) inside an open transaction; return the ack body."""
     earlier = store.applied(op["op_id"])
     if earlier is not None:
-        return repeat_result(earlier)
+        return acks.repeated(earlier)
     try:
         result = _apply_new(store, program, op, origin)
     except Rejected as exc:
-        result = {"v": 1, "op_id": op["op_id"], "status": "rejected", "reason": str(exc)[:200]}
+        result = acks.rejected(op["op_id"], str(exc))
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
     store.record_op(op["op_id"], origin, result)
     return result
-
-
-def repeat_result(earlier: dict) -> dict:
-    """The ack for an op_id seen before: its first result, as duplicate (or rejected again)."""
-    return {**earlier, "status": "rejected" if earlier["status"] == "rejected" else "duplicate"}
 
 
 def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: Origin,
@@ -81,18 +77,15 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
         if earned != op.get("earn", earned):
             log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                      op.get("earn"), earned)
-        for card in getattr(program, "punch_cards", ()):
+        for card in program.punch_cards:
             if card.punches(basket):
                 store.add_punches(member_id, card.card_id, card.punches(basket))
     redeemed, refused = _redeem(store, program, op, state, origin)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
     tier = review_tier(store, program, state, earned)
-    result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
-              "balance": state.balance + earned - redeemed, "tier": tier, "earned": earned,
-              "redeemed": redeemed}
-    if refused:
-        result["reason"] = ("refused: " + "; ".join(refused))[:200]
+    result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
+                          earned, redeemed, refused)
     if created:
         log.info("op %s enrolled new member %s", op["op_id"], member_id)
     return result
@@ -150,7 +143,7 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             why = f"unknown reward {item['reward_id']}"
         elif reward.reward_id not in offered:
             why = f"{reward.reward_id} is not offered to tier {state.tier}"
-        elif reward.cost > balance - redeemed + getattr(program, "overdraft_points", 0):
+        elif reward.cost > balance - redeemed + program.overdraft_points:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
             pass

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 
 from codes.tokens import token_key
-from ledger.apply import Origin, apply_in_savepoint, repeat_result
+from ledger import acks
+from ledger.apply import Origin, apply_in_savepoint
 from ledger.store import LedgerStore
 from program.engine import Basket, MemberState, Program
 
@@ -43,7 +44,7 @@ def apply_batch(store: LedgerStore, program_for: Callable[[dict], Program],
     for op, origin in items:
         first = done.get(op["op_id"]) or earlier.get(op["op_id"])
         if first is not None:
-            results.append(repeat_result(first))
+            results.append(acks.repeated(first))
             continue
         program = program_for(op)
         member_id = _plain_member(op, program, owners, members)
@@ -69,7 +70,7 @@ def _plain_member(op: dict, program: Program, owners: dict, members: dict) -> st
     token = op.get("token")
     if op["kind"] != "sale" or op.get("redeem") or token is None:
         return None
-    if getattr(program, "needs_facts", False):
+    if program.needs_facts:
         return None
     if token["kind"] == "uid" and not token.get("verified") and not program.allow_unverified_uid:
         return None  # rejected: let apply_op say so and remember it
@@ -88,8 +89,7 @@ def _plain_sale(pending: _Pending, program: Program, op: dict, origin: Origin, m
         pending.journal.append((member_id, "earn", earned, op["op_id"], op.get("basket_id"),
                                 *origin, ""))
     members[member_id] = (balance + earned, tier)
-    result = {"v": 1, "op_id": op["op_id"], "status": "applied", "member_id": member_id,
-              "balance": balance + earned, "tier": tier, "earned": earned, "redeemed": 0}
+    result = acks.applied(op["op_id"], member_id, balance + earned, tier, earned, 0)
     pending.ops.append((op["op_id"], *origin, result))
     return result
 

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import db as dbm
 from ledger.store import LedgerStore
-from program.engine import Basket, MemberState, Program
-from program.rules import TierReview, parse_time
+from program.engine import Basket, MemberState, Program, TierReview, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +24,17 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
     """What the program may price with: balance, tier, and the facts it reads, if any."""
     member = store.member(member_id)
     facts = {}
-    if getattr(program, "needs_facts", False):
+    if program.needs_facts:
         now = now or dt.datetime.now(dt.UTC)
         local = now.astimezone(ZoneInfo(program.timezone))
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
         window = now - dt.timedelta(days=program.tier_window_days)
         facts = store.facts(member_id, _iso(day_start), _iso(window))
-        if getattr(program, "punch_cards", ()):
+        if program.punch_cards:
             facts["punches"] = store.punches(member_id)
-        promotions = getattr(program, "promotions", ())
-        if any(p.birthday_month for p in promotions):
+        if any(p.birthday_month for p in program.promotions):
             facts["birth_month"] = store.birth_month(member_id)
-        if basket is not None and any(p.limited for p in promotions):
+        if basket is not None and any(p.limited for p in program.promotions):
             facts["promo_uses"] = store.promo_uses(member_id, program.local_day(basket))
     return MemberState(member_id, member.balance, member.tier, facts)
 
@@ -44,7 +42,7 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
 def count_promotions(store: LedgerStore, program: Program, member_id: str, basket: Basket,
                       quote) -> None:
     """Count the limited promotions this sale used, once per op (the op's transaction)."""
-    limited = {p.promo_id for p in getattr(program, "promotions", ()) if p.limited}
+    limited = {p.promo_id for p in program.promotions if p.limited}
     if not limited:
         return
     for promo_id in sorted(limited & program.applied_promotions(quote)):
@@ -67,10 +65,9 @@ def expire_points(store: LedgerStore, program: Program, member_id: str,
 def expiring(store: LedgerStore, program: Program, member_id: str,
              now: dt.datetime | None = None) -> int:
     """Points of the member that are past the program's expiry and not yet journalled so."""
-    days = getattr(program, "expire_after_days", 0)
-    if not days:
+    if not program.expire_after_days:
         return 0
-    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=program.expire_after_days)
     return store.expirable(member_id, _iso(cutoff))
 
 
@@ -94,8 +91,6 @@ def tier_review(store: LedgerStore, program: Program, state: MemberState, earned
     """What the review decides for the member at ``now`` (nothing written); ``earned``: the
     points of the sale being applied, not in ``state`` yet."""
     points = state.facts.get("window_points", 0) + earned
-    if not hasattr(program, "review"):  # DefaultProgram: no tiers
-        return TierReview(program.tier_for(state))
     since = reviewed = None
     if program.review_reads_dates(state.tier, points):  # one read saved on most sales
         since_text, reviewed_text = store.tier_dates(state.member_id)

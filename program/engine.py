@@ -1,14 +1,21 @@
 """The program interface both sides call: the kiosk to preview, the ledger to decide.
 
-Keep this module light (no database, no network): the kiosk imports it. The
-full rule engine (tiers, promotions, caps...) implements the same ``Program``
-protocol; ``DefaultProgram`` is the simple program a fresh ledger starts with.
+Keep this module light (no database, no network): the kiosk imports it. ``Program`` declares
+every member a caller may use; the full rule engine (``program.rules.RuleProgram``: tiers,
+promotions, caps...) implements it, and so does ``DefaultProgram``, the simple program a fresh
+ledger starts with, with neutral values (no tiers, promotions, punch cards or expiry). So a
+caller never probes a program for what it has: tests/test_program_protocol.py checks both.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,77 @@ class Quote:
     breakdown: tuple[tuple[str, int], ...] = ()  # (rule, points), for screens and reports
 
 
+@dataclass(frozen=True)
+class Promotion:
+    promo_id: str
+    name: str
+    multiplier: Fraction = Fraction(1)
+    bonus_points: int = 0
+    days: tuple[str, ...] = ()  # empty: every day
+    hours: tuple[dt.time, dt.time] | None = None  # [start, end) local time
+    start: dt.date | None = None  # inclusive
+    end: dt.date | None = None  # inclusive
+    min_spend_minor: int = 0
+    skus: tuple[str, ...] = ()  # the basket must hold one of these (empty: any basket)
+    categories: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()  # only members of these tiers (empty: everyone)
+    birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
+    limit_per_day: int = 0  # times per member per local day (0: no limit)
+    limit_ever: int = 0  # times per member, ever
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.limit_per_day or self.limit_ever)
+
+    def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
+        if self.birthday_month and member.facts.get("birth_month") != local.month:
+            return False
+        today, ever = member.facts.get("promo_uses", {}).get(self.promo_id, (0, 0))
+        if (self.limit_per_day and today >= self.limit_per_day) or \
+                (self.limit_ever and ever >= self.limit_ever):
+            return False
+        if self.days and DAYS[local.weekday()] not in self.days:
+            return False
+        if self.hours and not self.hours[0] <= local.time() < self.hours[1]:
+            return False
+        if (self.start and local.date() < self.start) or (self.end and local.date() > self.end):
+            return False
+        if basket.total_minor < self.min_spend_minor or (self.tiers and member.tier not in self.tiers):
+            return False
+        if self.skus or self.categories:
+            return any(i.sku in self.skus or (i.category and i.category in self.categories)
+                       for i in basket.items)
+        return True
+
+
+@dataclass(frozen=True)
+class PunchCard:
+    """Every ``every``-th qualifying item (by SKU or category) earns ``bonus_points``."""
+
+    card_id: str
+    name: str
+    every: int
+    bonus_points: int
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def punches(self, basket: Basket) -> int:
+        return sum(i.qty for i in basket.items
+                   if i.sku in self.skus or (i.category and i.category in self.categories))
+
+
+@dataclass(frozen=True)
+class TierReview:
+    """What a tier review decides for one member (the ledger writes it; see docs/program.md)."""
+
+    tier: str  # the member's tier after the review
+    passed: dt.datetime | None = None  # a calendar review the member has just passed: record it
+    grace_until: dt.datetime | None = None  # below the threshold, but kept until then
+
+
 class Program(Protocol):
+    """Everything a caller may ask of a program (the kiosk's previews, the ledger's apply)."""
+
     version: int
     name: str
     currency: str
@@ -85,14 +162,36 @@ class Program(Protocol):
     unknown_token: str  # "enrol": create a member on apply; "reject"
     enrolment_bonus: int  # points a member gets when an op enrols them
     grace_hours: float  # ops priced with this version are honoured this long after the next
+    overdraft_points: int  # how far below zero a redemption may take a balance
+    expire_after_days: int  # 0: points never expire
+    timezone: str  # where a day (for caps and promotion limits) begins
+    tier_window_days: int  # the days of earning that count towards a tier
+    promotions: tuple[Promotion, ...]
+    punch_cards: tuple[PunchCard, ...]
+
+    @property
+    def needs_facts(self) -> bool:
+        """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
+        ...
 
     def quote(self, basket: Basket, member: MemberState) -> Quote: ...
+
+    def applied_promotions(self, quote: Quote) -> set[str]: ...
+
+    def local_day(self, basket: Basket) -> str: ...
 
     def rewards(self, member: MemberState) -> list[Reward]: ...
 
     def reward(self, reward_id: str) -> Reward | None: ...
 
     def tier_for(self, member: MemberState) -> str: ...
+
+    def tier_rank(self, tier_id: str) -> int: ...
+
+    def review(self, tier: str, points: int, now: dt.datetime, since: dt.datetime | None = None,
+               reviewed: dt.datetime | None = None) -> TierReview: ...
+
+    def review_reads_dates(self, tier: str, points: int) -> bool: ...
 
 
 @dataclass
@@ -108,6 +207,16 @@ class DefaultProgram:
     catalogue: tuple[Reward, ...] = (Reward("coffee", "Free coffee", 100, 250),)
     enrolment_bonus: int = 0
     grace_hours: float = 0.0
+    overdraft_points: int = 0
+    expire_after_days: int = 0
+    timezone: str = "UTC"
+    tier_window_days: int = 365
+    promotions: tuple[Promotion, ...] = ()
+    punch_cards: tuple[PunchCard, ...] = ()
+
+    @property
+    def needs_facts(self) -> bool:
+        return False  # no tiers, caps, expiry or punch cards: pricing reads no history
 
     def quote(self, basket: Basket, member: MemberState) -> Quote:
         points = basket.total_minor // 100 * self.points_per_unit
@@ -119,5 +228,33 @@ class DefaultProgram:
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)
 
+    def applied_promotions(self, quote: Quote) -> set[str]:
+        return set()
+
+    def local_day(self, basket: Basket) -> str:
+        at = parse_time(basket.at) or dt.datetime.now(dt.UTC)
+        return at.astimezone(ZoneInfo(self.timezone)).date().isoformat()
+
     def tier_for(self, member: MemberState) -> str:
         return member.tier  # no tiers: a member keeps the tier they were given
+
+    def tier_rank(self, tier_id: str) -> int:
+        return 0 if tier_id == "member" else -1  # as a rule program without tiers ranks them
+
+    def review(self, tier: str, points: int, now: dt.datetime, since: dt.datetime | None = None,
+               reviewed: dt.datetime | None = None) -> TierReview:
+        return TierReview(tier)  # no tiers: nothing changes, nothing to record
+
+    def review_reads_dates(self, tier: str, points: int) -> bool:
+        return False
+
+
+def parse_time(text: str) -> dt.datetime | None:
+    """An op's created_at as an aware datetime (UTC when it names no zone); None if unusable."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import fastjsonschema
 
 from mqtt import messages
-from program.engine import Reward
+from program.engine import Promotion, PunchCard, Reward
 from program.errors import ProgramError
-from program.rules import Promotion, PunchCard, RuleProgram, Tier
+from program.rules import RuleProgram, Tier
 
 MAX_FILE = 256 * 1024
 

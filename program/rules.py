@@ -13,10 +13,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from program.engine import Basket, MemberState, Quote, Reward
+# Promotion, PunchCard, TierReview and parse_time live in program.engine (the Program protocol
+# names them); imported here for this module's own use and for callers that import them from here.
+from program.engine import (
+    Basket,
+    MemberState,
+    Promotion,
+    PunchCard,
+    Quote,
+    Reward,
+    TierReview,
+    parse_time,
+)
 
 LONG_AGO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a tier reached at an unknown time
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -25,74 +35,6 @@ class Tier:
     name: str
     min_points: int  # points earned over the tier window to reach it
     multiplier: Fraction
-
-
-@dataclass(frozen=True)
-class Promotion:
-    promo_id: str
-    name: str
-    multiplier: Fraction = Fraction(1)
-    bonus_points: int = 0
-    days: tuple[str, ...] = ()  # empty: every day
-    hours: tuple[dt.time, dt.time] | None = None  # [start, end) local time
-    start: dt.date | None = None  # inclusive
-    end: dt.date | None = None  # inclusive
-    min_spend_minor: int = 0
-    skus: tuple[str, ...] = ()  # the basket must hold one of these (empty: any basket)
-    categories: tuple[str, ...] = ()
-    tiers: tuple[str, ...] = ()  # only members of these tiers (empty: everyone)
-    birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
-    limit_per_day: int = 0  # times per member per local day (0: no limit)
-    limit_ever: int = 0  # times per member, ever
-
-    @property
-    def limited(self) -> bool:
-        return bool(self.limit_per_day or self.limit_ever)
-
-    def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
-        if self.birthday_month and member.facts.get("birth_month") != local.month:
-            return False
-        today, ever = member.facts.get("promo_uses", {}).get(self.promo_id, (0, 0))
-        if (self.limit_per_day and today >= self.limit_per_day) or \
-                (self.limit_ever and ever >= self.limit_ever):
-            return False
-        if self.days and DAYS[local.weekday()] not in self.days:
-            return False
-        if self.hours and not self.hours[0] <= local.time() < self.hours[1]:
-            return False
-        if (self.start and local.date() < self.start) or (self.end and local.date() > self.end):
-            return False
-        if basket.total_minor < self.min_spend_minor or (self.tiers and member.tier not in self.tiers):
-            return False
-        if self.skus or self.categories:
-            return any(i.sku in self.skus or (i.category and i.category in self.categories)
-                       for i in basket.items)
-        return True
-
-
-@dataclass(frozen=True)
-class PunchCard:
-    """Every ``every``-th qualifying item (by SKU or category) earns ``bonus_points``."""
-
-    card_id: str
-    name: str
-    every: int
-    bonus_points: int
-    skus: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-
-    def punches(self, basket: Basket) -> int:
-        return sum(i.qty for i in basket.items
-                   if i.sku in self.skus or (i.category and i.category in self.categories))
-
-
-@dataclass(frozen=True)
-class TierReview:
-    """What a tier review decides for one member (the ledger writes it; see docs/program.md)."""
-
-    tier: str  # the member's tier after the review
-    passed: dt.datetime | None = None  # a calendar review the member has just passed: record it
-    grace_until: dt.datetime | None = None  # below the threshold, but kept until then
 
 
 ROUND = {"down": math.floor, "up": math.ceil,
@@ -292,13 +234,3 @@ class RuleProgram:
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)
 
-
-def parse_time(text: str) -> dt.datetime | None:
-    """An op's created_at as an aware datetime (UTC when it names no zone); None if unusable."""
-    if not text:
-        return None
-    try:
-        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)

@@ -182,13 +182,12 @@ def _review(args) -> int:
         return 2
     store = open_store(args)
     program = ProgramBook.load(store).active
-    rank = getattr(program, "tier_rank", lambda tier: 0)
     counts = {"members": 0, "down": 0, "up": 0, "grace": 0}
     for r in review_members(store, program, now=args.at, dry_run=args.dry_run):
         counts["members"] += 1
         counts["grace"] += r.grace_until is not None
         if r.new != r.old:
-            counts["down" if rank(r.new) < rank(r.old) else "up"] += 1
+            counts["down" if program.tier_rank(r.new) < program.tier_rank(r.old) else "up"] += 1
             print(f"{r.member_id} {r.name}: {r.old} -> {r.new}")
     print(f"{counts['members']} members reviewed: {counts['down']} moved down,"
           f" {counts['up']} moved up, {counts['grace']} kept in grace"
