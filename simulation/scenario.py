@@ -6,7 +6,7 @@ the kiosk's language and cut or wrapped as the panel shows them.
 
 One step per line (``#`` starts a comment)::
 
-    member Ada card=04A1B2C3D4E5F6 balance=120   # seed the ledger
+    member Ada card=04A1B2C3D4E5F6 balance=120   # seed the ledger (also uid=, card-number=)
     open coffee:2:350:drinks cake:1:420          # the POS opens a basket (sku:qty:unit_minor[:category])
     tap 04A1B2C3D4E5F6                           # a card on the reader (kind=ndef|sun|uid)
     qr TEXT                                      # a code shown to the scanner
@@ -207,7 +207,7 @@ class Runner:
     def do_member(self, args: list[str]) -> None:
         opts = dict(a.split("=", 1) for a in args[1:])
         cli = ["members", "add", "--name", args[0]]
-        for key in ("card", "id", "balance"):
+        for key in ("card", "uid", "card-number", "id", "balance"):
             if key in opts:
                 cli += [f"--{key}", opts[key]]
         self.w.ledger.cli(*cli)
