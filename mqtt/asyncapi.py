@@ -29,8 +29,13 @@ CHANNELS = {
             "again until acked; the ledger reads it through $share/ledger/..."),
     "acks": (topics.acks("{store}", "{kiosk}"), ("store", "kiosk"), "ack", "ledger -> kiosk",
              False, "The op's result; a repeated op_id gets the first result as 'duplicate'."),
+    "kioskLookup": (topics.lookup("{store}", "{kiosk}"), ("store", "kiosk"), "lookup_request",
+                    "kiosk -> ledger", False,
+                    "Who holds this token? MQTT 5 request with correlation data; the answer comes "
+                    "on this kiosk's own lookupReply (a response topic naming another is refused)."),
     "lookup": (topics.LOOKUP, (), "lookup_request", "kiosk -> ledger", False,
-               "Who holds this token? MQTT 5 request: set response topic and correlation data."),
+               "The first, shared lookup topic (kept until every kiosk uses kioskLookup): set the "
+               "response topic to your lookupReply; any other response topic is refused."),
     "lookupReply": (topics.lookup_reply("{store}", "{kiosk}"), ("store", "kiosk"), "lookup_reply",
                     "ledger -> kiosk", False,
                     "The answer, with the request's correlation data."),

@@ -39,6 +39,12 @@ def acks(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/acks"
 
 
+def lookup(store: str, kiosk: str) -> str:
+    """Where this kiosk asks the ledger who holds a token: the ACL lets only this kiosk write
+    it, so the ledger answers on this kiosk's own ``lookup_reply`` whatever the request says."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/lookup"
+
+
 def lookup_reply(store: str, kiosk: str) -> str:
     """Where the ledger answers this kiosk's lookups (the MQTT 5 response topic)."""
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/lookup-reply"
@@ -62,9 +68,12 @@ def uplink(store: str) -> str:
     return f"{ROOT}/stores/{store}/uplink"
 
 
+# The first lookup topic, shared by every kiosk: the ledger cannot tell who asked, so it answers
+# only on a kiosk's lookup-reply topic. Kept until every kiosk asks on its own ``lookup`` topic.
 LOOKUP = f"{ROOT}/ledger/lookup"
 PROGRAM = f"{ROOT}/program"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
+ALL_LOOKUPS = f"{ROOT}/stores/+/kiosks/+/lookup"
 ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"
 
 
