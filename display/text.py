@@ -57,6 +57,6 @@ def describe(view: v.View) -> list[str]:
         case v.ErrorMessage(reason=r):
             return ["Sorry", r]
         case v.Technician() as t:
-            return [f"Kiosk {t.kiosk_id}", t.address, f"Broker {t.broker}",
+            return [f"Kiosk {t.kiosk_id}", t.address, t.link_line,
                     f"Outbox {t.outbox_depth}", *t.readers]
     raise TypeError(f"unknown view {view!r}")
