@@ -60,7 +60,7 @@ def content(view: v.View, w: Words) -> Content:
         case v.Technician() as t:
             # Staff read this one: always English, so support can read it over the phone.
             return Content("tech", f"Kiosk {t.kiosk_id}", "",
-                           (t.address, f"Broker {t.broker}", f"Outbox {t.outbox_depth}",
+                           (t.address, t.link_line, f"Outbox {t.outbox_depth}",
                             *t.readers))
     raise TypeError(f"unknown view {view!r}")
 

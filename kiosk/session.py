@@ -38,6 +38,7 @@ class Ports:
     show: Callable[[v.View], None]
     signal: Callable[[str], None] = lambda pattern: None
     online: Callable[[], bool] = lambda: False
+    link_state: Callable[[], str] = lambda: "broker offline"  # for the technician screen
     clock_synced: Callable[[], bool] = lambda: False
     display_health: Callable[[], str] = lambda: "ok"
 
@@ -510,7 +511,7 @@ class Session:
     def idle_view(self) -> v.View:
         if self.technician:
             return v.Technician(self.kiosk_id, f"{self.store}/{self.lane}",
-                                "online" if self.ports.online() else "offline",
+                                self.ports.link_state(),
                                 self.outbox.depth(),
                                 tuple(f"{k}: {s}" for k, s in self.readers.items()))
         if self.queue_warning():

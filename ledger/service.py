@@ -242,16 +242,20 @@ class LedgerService:
                 for item in _take(self.lookups):
                     try:
                         store = store or LedgerStore(self.db_path, readonly=True)
-                        reply = lookup(store, self.program, item.request)
+                        payload = lookup_reply(store, self.program, item.request)
                     except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
                         log.exception("lookup failed; reconnecting to the database")
                         store = _close(store)
                         continue
-                    self.link.publish(item.response_topic,
-                                      messages.encode("lookup_reply", reply), 1,
+                    self.link.publish(item.response_topic, payload, 1,
                                       correlation=item.correlation, response_topic=None)
         finally:
             _close(store)
+
+
+def lookup_reply(store: LedgerStore, program: Program, request: dict) -> bytes:
+    """The reply to one kiosk lookup, as published: `ledger lookup` prints the same bytes."""
+    return messages.encode("lookup_reply", lookup(store, program, request))
 
 
 def _close(store: LedgerStore | None) -> None:
