@@ -273,7 +273,7 @@ def test_docs_ledger_card_example_runs_as_shown(ledger):
         assert status == 0, (command, err)
         if shown:
             assert out.splitlines() == shown, command
-    assert found(ledger, "ndef", "MEMBER-0107") == "ada"
+    assert found(ledger, "ndef", "MEMBER-0107") == "dana"
 
 
 def test_readme_member_and_card_commands_run(ledger, tmp_path):
