@@ -182,8 +182,8 @@ def examples() -> dict:
 def embedded_schema(name: str) -> dict:
     if name in TEXT_MESSAGES:
         return TEXT_MESSAGES[name]
-    body = {k: v for k, v in messages.schema(name).items() if k not in ("$schema", "$id")}
-    return body  # $id would rebase references; $schema is 2020-12, our format says draft-07
+    # $id would rebase references; $schema says 2020-12, where the document says draft-07.
+    return {k: v for k, v in messages.schema(name).items() if k not in ("$schema", "$id")}
 
 
 def _message(name: str, channel: dict) -> dict:
@@ -200,7 +200,9 @@ def _message(name: str, channel: dict) -> dict:
         "examples": [
             {
                 "name": f"{name}-recorded",
-                "summary": "recorded from a real sale",
+                "summary": "signed by codes.config_update, as `ledger config-update` signs it"
+                if name == "config"
+                else "recorded from a real sale (simulation.contract_examples)",
                 "payload": examples()[name],
             }
         ],
