@@ -13,6 +13,7 @@ from importlib import resources
 
 import fastjsonschema
 
+VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalty/v1)
 MAX_PAYLOAD = 64 * 1024
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
                 "lookup_reply", "status", "program")
