@@ -5,7 +5,9 @@ and checks what the customer sees, what the POS and the ledger receive and what 
 The transitions are the ones the shipped scenarios (tests/scenarios/*.txt) play end to end.
 """
 
+import datetime as dt
 import json
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -530,3 +532,15 @@ def test_status_counts_queued_ops_and_the_offline_message(tmp_path):
     body = c.session.status_message("offline")
     assert body["state"] == "offline" and body["queue_depth"] == 1 and body["queue_warning"]
     assert body["queue_limit"] == 10 and body["clock_synced"] is True
+
+
+def test_default_ports_use_the_real_clocks(tmp_path):
+    """kiosk.app and the simulators build Ports without clocks: the session then reads real time."""
+    cfg = validate({"kiosk": {"store": "s-1", "lane": "l-1", "id": "k-1"},
+                    "outbox": {"path": str(tmp_path / "o.db")}})
+    outbox = Outbox(cfg["outbox"]["path"])
+    session = Session(cfg, outbox, Ports(publish=lambda *a: True, show=lambda view: None))
+    body = session.status_message()
+    wall = dt.datetime.fromisoformat(body["at"]).timestamp()
+    assert abs(wall - time.time()) < 60 and 0 <= body["uptime_s"] < 60
+    outbox.close()
