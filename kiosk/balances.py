@@ -35,21 +35,21 @@ def projected_earn(program: Program, basket: dict | None, member: Member | None,
 class Balances:
     """Per token key: the member last seen (LRU), pending points, points redeemed offline."""
 
-    def __init__(self, pending: dict[str, int], cache_size: int, max_offline_redeem: int) -> None:
+    # Limits are passed on each call, not kept: they are read from the config when used.
+    def __init__(self, pending: dict[str, int]) -> None:
         self.cache: OrderedDict[str, Member] = OrderedDict()
-        self.cache_size = cache_size
         self.pending = pending  # key -> points queued in the outbox, not yet acked
         self.offline_redeemed: dict[str, int] = {}
-        self.max_offline_redeem = max_offline_redeem
 
     def cached(self, key: str) -> Member | None:
         return self.cache.get(key)
 
-    def remember(self, key: str, member: Member) -> None:
-        """The ledger's answer for ``key``; the least recently answered member goes first."""
+    def remember(self, key: str, member: Member, cache_size: int) -> None:
+        """The ledger's answer for ``key``; past ``cache_size`` (config lookup.cache_size) the
+        least recently answered member goes."""
         self.cache[key] = replace(member)
         self.cache.move_to_end(key)
-        while len(self.cache) > self.cache_size:
+        while len(self.cache) > cache_size:
             self.cache.popitem(last=False)
 
     def learn_from_ack(self, key: str, member_id: str, balance: int, tier: str | None) -> None:
@@ -72,9 +72,9 @@ class Balances:
         """The ledger answered an op of ``delta`` points: its balance now includes them."""
         self.pending[key] = self.pending.get(key, 0) - delta
 
-    def may_redeem_offline(self, key: str, held: int, cost: int) -> bool:
-        """Offline, a member may spend only so much here (config offline.max_redeem_points)."""
-        return self.offline_redeemed.get(key, 0) + held + cost <= self.max_offline_redeem
+    def may_redeem_offline(self, key: str, held: int, cost: int, limit: int) -> bool:
+        """Offline, a member may spend only ``limit`` here (config offline.max_redeem_points)."""
+        return self.offline_redeemed.get(key, 0) + held + cost <= limit
 
     def projected(self, key: str, member: Member, held: int) -> int:
         return projected_balance(member.balance, self.pending_for(key), held)

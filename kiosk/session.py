@@ -47,11 +47,9 @@ class Session:
         self.out = Publisher(ports.publish, self.store, self.lane, self.kiosk_id)
         self.replayer = Replayer(outbox, self.out.op, cfg["outbox"]["inflight"],
                                  cfg["outbox"]["retry_seconds"])
-        self.balances = Balances(outbox.pending_points(), cfg["lookup"]["cache_size"],
-                                 cfg["offline"]["max_redeem_points"])
+        self.balances = Balances(outbox.pending_points())
         self.acks = Acks(outbox, self.replayer, self.balances)
-        self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"]["max_ops"],
-                                  cfg["outbox"]["warn_ratio"])
+        self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
         self.readers = self.status.readers
         self.basket: dict | None = None
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
@@ -213,7 +211,7 @@ class Session:
         log.info("points %s: basket %s op %s earn %d", "added" if online else "saved offline",
                  basket["basket_id"], op["op_id"], op["earn"])
         self.screen.show_result(v.PointsAdded(op["earn"], redeemed, self.projected_balance(c),
-                                       saved_offline=not online))
+                                              saved_offline=not online))
         self.ports.signal("reward" if redeemed else "ok")
         self.customer, self.basket = None, None
         self.status.soon()
@@ -265,7 +263,8 @@ class Session:
             return
         key = token_key(c.token)
         if not self.ports.online() and not self.balances.may_redeem_offline(
-                key, held_points(self.program, c.held), reward.cost):
+                key, held_points(self.program, c.held), reward.cost,
+                self.cfg["offline"]["max_redeem_points"]):
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
@@ -314,7 +313,7 @@ class Session:
             m = msg["member"]
             c.member = Member(m["id"], m.get("name") or short_card(c.token), m.get("tier", "member"),
                               msg.get("balance", 0), known=True)
-            self.balances.remember(token_key(c.token), c.member)
+            self.balances.remember(token_key(c.token), c.member, self.cfg["lookup"]["cache_size"])
         self._attach()
         self.refresh()  # a confirmation still up (reward applied) stays up
 
@@ -352,9 +351,9 @@ class Session:
         c = self.customer
         if c is None:
             return
+        pending = self.balances.pending_for(token_key(c.token))
         self.screen.show(sc.customer_view(c, self.projected_balance(c), self.projected_earn(),
-                                   self.balances.pending_for(token_key(c.token)),
-                                   self._rewards_view(c)))
+                                          pending, self._rewards_view(c)))
 
     def idle_view(self) -> v.View:
         depth = self.outbox.depth()

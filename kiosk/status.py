@@ -31,10 +31,10 @@ def status_message(*, state: str, stats: OutboxStats, queue_limit: int, warning:
 class KioskStatus:
     """The status the kiosk keeps and republishes: every STATUS_EVERY_S, or soon after a change."""
 
-    def __init__(self, outbox: Outbox, ports: Ports, out: Publisher, max_ops: int,
-                 warn_ratio: float) -> None:
+    def __init__(self, outbox: Outbox, ports: Ports, out: Publisher,
+                 limits: Mapping[str, float]) -> None:
         self.outbox, self.ports, self.out = outbox, ports, out
-        self.max_ops, self.warn_ratio = max_ops, warn_ratio
+        self.limits = limits  # config [outbox]: max_ops, warn_ratio, read when used
         self.readers: dict[str, str] = {}  # reader name -> "ok" or what is wrong
         self.started = ports.monotonic()
         self.due = 0.0  # monotonic time of the next publish; 0: at the end of this batch
@@ -43,12 +43,13 @@ class KioskStatus:
         self.due = 0.0
 
     def queue_warning(self) -> bool:
-        return queue_warning(self.outbox.depth(), self.max_ops, self.warn_ratio)
+        return queue_warning(self.outbox.depth(), self.limits["max_ops"],
+                             self.limits["warn_ratio"])
 
     def message(self, state: str = "online") -> dict:
         p = self.ports
         return status_message(
-            state=state, stats=self.outbox.stats(), queue_limit=self.max_ops,
+            state=state, stats=self.outbox.stats(), queue_limit=self.limits["max_ops"],
             warning=self.queue_warning(), uptime_s=p.monotonic() - self.started,
             readers=self.readers, display=p.display_health(), clock_synced=p.clock_synced(),
             at=p.now_iso())

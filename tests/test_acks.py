@@ -20,7 +20,7 @@ def parts(tmp_path):
     outbox = Outbox(tmp_path / "o.db", 100)
     sent = []
     replayer = Replayer(outbox, lambda m: sent.append(m) or True, window=8, retry_s=5)
-    balances = Balances(outbox.pending_points(), cache_size=10, max_offline_redeem=0)
+    balances = Balances(outbox.pending_points())
     yield outbox, replayer, balances, Acks(outbox, replayer, balances)
     outbox.close()
 

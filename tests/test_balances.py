@@ -26,7 +26,7 @@ def test_projected_earn_prices_the_basket():
 
 
 def test_projected_figure_counts_pending_ops_for_this_card_only():
-    b = Balances({"uid:04AA": 6}, cache_size=10, max_offline_redeem=500)
+    b = Balances({"uid:04AA": 6})
     assert b.projected("uid:04AA", Member(balance=10), held=0) == 16
     assert b.projected("uid:04BB", Member(balance=10), held=4) == 6
     b.queued("uid:04AA", 3)
@@ -35,25 +35,25 @@ def test_projected_figure_counts_pending_ops_for_this_card_only():
 
 
 def test_cache_drops_the_least_recently_answered_member():
-    b = Balances({}, cache_size=2, max_offline_redeem=0)
-    b.remember("a", Member("m-a"))
-    b.remember("b", Member("m-b"))
-    b.remember("a", Member("m-a", balance=9))  # answered again: now the newest
-    b.remember("c", Member("m-c"))
+    b = Balances({})
+    b.remember("a", Member("m-a"), 2)
+    b.remember("b", Member("m-b"), 2)
+    b.remember("a", Member("m-a", balance=9), 2)  # answered again: now the newest
+    b.remember("c", Member("m-c"), 2)
     assert list(b.cache) == ["a", "c"] and b.cached("a").balance == 9 and b.cached("b") is None
 
 
 def test_cache_keeps_a_copy():
-    b = Balances({}, cache_size=2, max_offline_redeem=0)
+    b = Balances({})
     m = Member("m-a", balance=1)
-    b.remember("a", m)
+    b.remember("a", m, 2)
     m.balance = 99
     assert b.cached("a").balance == 1
 
 
 def test_an_ack_updates_the_cached_member():
-    b = Balances({}, cache_size=5, max_offline_redeem=0)
-    b.remember("a", Member("", "Ada", "gold", 10))
+    b = Balances({})
+    b.remember("a", Member("", "Ada", "gold", 10), 5)
     b.learn_from_ack("a", "m-a", 25, None)
     assert b.cached("a") == Member("m-a", "Ada", "gold", 25, known=True)
     b.learn_from_ack("n", "m-n", 3, "member")
@@ -61,9 +61,9 @@ def test_an_ack_updates_the_cached_member():
 
 
 def test_offline_redemption_limit_counts_spent_and_held_points():
-    b = Balances({}, cache_size=5, max_offline_redeem=300)
-    assert b.may_redeem_offline("a", held=200, cost=100), "up to the limit is allowed"
-    assert not b.may_redeem_offline("a", held=200, cost=101)
+    b = Balances({})
+    assert b.may_redeem_offline("a", held=200, cost=100, limit=300), "up to the limit is allowed"
+    assert not b.may_redeem_offline("a", held=200, cost=101, limit=300)
     b.queued("a", -100, redeemed_offline=100)
-    assert not b.may_redeem_offline("a", held=100, cost=101)
-    assert b.may_redeem_offline("b", held=0, cost=300), "per member"
+    assert not b.may_redeem_offline("a", held=100, cost=101, limit=300)
+    assert b.may_redeem_offline("b", held=0, cost=300, limit=300), "per member"

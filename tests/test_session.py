@@ -376,6 +376,19 @@ def test_offline_redemptions_are_limited_per_member(tmp_path):
     assert c.screen == v.ErrorMessage("Rewards need the network now"), "100 spent already"
 
 
+def test_limits_are_read_from_the_config_when_used(counter):
+    counter.cfg["offline"]["max_redeem_points"] = 0  # as tests/test_sale_path.py changes it live
+    counter.tap()
+    counter.answer(balance=500)
+    counter.press("cancel")
+    counter.link_up = False
+    counter.till("open", items=[("coffee", 1, 350)])
+    counter.tap()
+    counter.press("next")
+    counter.press("select")
+    assert counter.screen == v.ErrorMessage("Rewards need the network now")
+
+
 # -- enrolment ----------------------------------------------------------------------------------------------
 def test_enrol_on_a_basket_rides_on_the_sale_op(counter):
     counter.till("open", items=[("sandwich", 1, 650)])

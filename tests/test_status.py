@@ -31,7 +31,8 @@ def test_kiosk_status_publishes_when_due(tmp_path):
                   or True, show=lambda view: None, monotonic=lambda: now[0],
                   now_iso=lambda: "2026-01-01T00:00:00.000+00:00")
     outbox = Outbox(tmp_path / "o.db", 10)
-    status = KioskStatus(outbox, ports, Publisher(ports.publish, "s-1", "l-1", "k-1"), 10, 0.5)
+    limits = {"max_ops": 10, "warn_ratio": 0.5}
+    status = KioskStatus(outbox, ports, Publisher(ports.publish, "s-1", "l-1", "k-1"), limits)
     status.publish_if_due(now[0])
     now[0] += STATUS_EVERY_S - 0.1
     status.publish_if_due(now[0])
@@ -42,4 +43,6 @@ def test_kiosk_status_publishes_when_due(tmp_path):
     topic, body, (qos, retain, *_) = sent[-1]
     assert topic == "loyalty/v1/stores/s-1/kiosks/k-1/status" and retain
     assert body["readers"] == {"qr": "unplugged"} and body["uptime_s"] == 29.9
+    limits["max_ops"] = 20  # a config reloaded in place is read at the next message
+    assert status.message()["queue_limit"] == 20
     outbox.close()
