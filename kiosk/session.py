@@ -6,7 +6,8 @@ outbox in the same transaction that settles the basket. Side effects and time
 go through ``Ports`` (publish, show, signal, clocks), so tests and benchmarks can
 run it without hardware, a broker or a real clock. What is not a transition
 lives beside it: ops and lane messages (kiosk.ops, kiosk.lane_messages), figures
-(kiosk.balances), screens (kiosk.screen_choice) and status (kiosk.status).
+(kiosk.balances), screens (kiosk.screen_choice, kiosk.screen_timer), status
+(kiosk.status), acks (kiosk.acks) and topics (kiosk.publisher).
 """
 
 from __future__ import annotations
@@ -261,10 +262,9 @@ class Session:
         reward = self.program.reward(reward_id)
         if reward is None or self.basket is None:
             return
-        key = token_key(c.token)
-        if not self.ports.online() and not self.balances.may_redeem_offline(
-                key, held_points(self.program, c.held), reward.cost,
-                self.cfg["offline"]["max_redeem_points"]):
+        held, limit = held_points(self.program, c.held), self.cfg["offline"]["max_redeem_points"]
+        if not (self.ports.online()
+                or self.balances.may_redeem_offline(token_key(c.token), held, reward.cost, limit)):
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
