@@ -16,9 +16,9 @@ import socket
 import threading
 from dataclasses import dataclass
 
+from codes import card_numbers
 from codes.member_qr import MAX_TEXT
 from drivers.base import BUTTON_NAMES
-from drivers.ndef_card import CARD_RE
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _UID_RE = {
 _CARD_RULE = {
     "uid": "4, 7 or 10 bytes in hex (8, 14 or 20 hex digits), e.g. 04A1B2C3D4E5F6",
     "sun": "a 7-byte UID in hex (14 hex digits)",
-    "ndef": f"a card number matching {CARD_RE.pattern}",
+    "ndef": f"a card number: {card_numbers.NUMBER_RULE}",
 }
 
 
@@ -58,7 +58,7 @@ class Command:
 def check_card(value: str, kind: str) -> None:
     if kind not in CARD_KINDS:
         raise BadCommand(f"card kind {kind!r} is not one of {', '.join(CARD_KINDS)}")
-    rule = CARD_RE if kind == "ndef" else _UID_RE[kind]
+    rule = card_numbers.BASE if kind == "ndef" else _UID_RE[kind]
     if not rule.fullmatch(value):
         raise BadCommand(
             f"card {value[:40]!r} is not a valid {kind} card: expected {_CARD_RULE[kind]}"

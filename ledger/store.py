@@ -10,7 +10,6 @@ PostgreSQL they run side by side and the unique op_id settles a race (see db.ret
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from codes.tokens import token_key
 from ledger import db as dbm
+from mqtt.timestamps import now_iso
 
 
 class LedgerError(ValueError):
@@ -32,10 +32,6 @@ class MemberRow:
     name: str
     tier: str
     balance: int
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def new_member_id() -> str:
