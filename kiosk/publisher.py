@@ -27,8 +27,9 @@ class Publisher:
         return self._send(topics.redemption(self.store, self.lane), "redemption", body)
 
     def lookup(self, body: dict, correlation: bytes) -> bool:
-        """A lookup request; the ledger answers on this kiosk's reply topic (MQTT 5)."""
-        return self._send(topics.LOOKUP, "lookup_request", body,
+        """A lookup request on this kiosk's own topic (only it may write there); the ledger
+        answers on this kiosk's reply topic (MQTT 5)."""
+        return self._send(topics.lookup(self.store, self.kiosk_id), "lookup_request", body,
                           response_topic=topics.lookup_reply(self.store, self.kiosk_id),
                           correlation=correlation)
 

@@ -102,7 +102,6 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.lookup_reply(k.store, k.kiosk)}",
             f"topic read {topics.ROOT}/stores/{k.store}/kiosks/{k.kiosk}/config",
             f"topic write {topics.lookup(k.store, k.kiosk)}",
-            f"topic write {topics.LOOKUP}",  # until kiosk/session.py asks on its own topic
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",
             f"topic write {topics.redemption(k.store, k.lane)}",

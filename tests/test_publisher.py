@@ -31,7 +31,7 @@ def test_topics_and_options(out):
     assert [(t, q, r, rt, c) for t, _, q, r, rt, c in out.sent] == [
         ("loyalty/v1/stores/s-1/lanes/l-1/member", 1, False, None, None),
         ("loyalty/v1/stores/s-1/lanes/l-1/redemption", 1, False, None, None),
-        ("loyalty/v1/ledger/lookup", 1, False, "loyalty/v1/stores/s-1/kiosks/k-1/lookup-reply",
+        ("loyalty/v1/stores/s-1/kiosks/k-1/lookup", 1, False, "loyalty/v1/stores/s-1/kiosks/k-1/lookup-reply",
          b"abc"),
         ("loyalty/v1/stores/s-1/kiosks/k-1/status", 1, True, None, None),
         ("loyalty/v1/stores/s-1/kiosks/k-1/ops", 1, False, None, None)]

@@ -162,7 +162,7 @@ def test_tap_online_asks_the_ledger_and_shows_the_card_until_it_answers(counter)
     counter.tap()
     assert isinstance(counter.shown[0], v.Reading) and counter.signals[0] == "reading"
     (req,) = counter.of_kind("lookup")
-    assert req.topic == topics.LOOKUP and req.body["token"] == {"kind": "uid", "value": CARD,
+    assert req.topic == topics.lookup("store-1", "kiosk-1") and req.body["token"] == {"kind": "uid", "value": CARD,
                                                                 "verified": False}
     assert req.response_topic == topics.lookup_reply("store-1", "kiosk-1") and req.correlation
     assert counter.screen == v.MemberRecognised("Card ...E5F6", 0, "member", balance_is_cached=True,
