@@ -31,6 +31,11 @@ def redemption(store: str, lane: str) -> str:
     return f"{ROOT}/stores/{store}/lanes/{lane}/redemption"
 
 
+def notice(store: str, lane: str) -> str:
+    """kiosk -> POS (contract v1.1): what the POS must know about a basket (notice.json)."""
+    return f"{ROOT}/stores/{store}/lanes/{lane}/notice"
+
+
 def ops(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/ops"
 
