@@ -27,8 +27,9 @@ def op(i: int) -> dict:
             "created_at": "2026-01-01T00:00:00Z", "program_version": 1}
 
 
-def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
-    """Seconds from kiosk start to an empty outbox, and ops the ledger applied (checked)."""
+def drain(workdir: Path, n: int, window: int, quota=None) -> tuple[float, int]:
+    """Seconds from kiosk start to an empty outbox, and ops the ledger applied (checked); with
+    ``quota`` (bench.pi_quota) the kiosk's process runs under it, the broker and ledger not."""
     from kiosk.outbox import Outbox
     from ledger.store import LedgerStore
     from simulation.local_broker import Mosquitto
@@ -45,6 +46,8 @@ def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
     try:
         ledger.cli("members")
         ledger.start()
+        if quota is not None:
+            quota.run_here()
         kiosk = SimulatedKiosk(cfg)
         t0 = time.perf_counter()
         kiosk.start()
@@ -52,6 +55,8 @@ def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
         elapsed = time.perf_counter() - t0
         kiosk.stop()
     finally:
+        if quota is not None:
+            quota.leave()
         ledger.stop()
         broker.stop()
     store = LedgerStore(workdir / "ledger.db")

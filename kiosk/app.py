@@ -21,6 +21,7 @@ from display.output import ScreenOutput, open_screen
 from drivers import factory
 from kiosk import events as e
 from kiosk.config import Config
+from kiosk.frames import LatestView
 from kiosk.outbox import Outbox
 from kiosk.program_cache import ProgramCache
 from kiosk.session import Ports, Session
@@ -68,9 +69,10 @@ class KioskApp:
         self.link = self._make_link()
         screen = self.devices.screen
         feedback = self.devices.feedback
+        self.frame = LatestView(screen.show if screen else (lambda view: None))  # one per batch
         self.session = Session(cfg, self.outbox, Ports(
             publish=self.link.publish,
-            show=screen.show if screen else (lambda view: None),
+            show=self.frame.show,
             signal=feedback.signal if feedback else (lambda p: None),
             online=self.online,
             link_state=self.link_state,
@@ -205,6 +207,7 @@ class KioskApp:
                 self.events.put(e.ProgramReceived(cached))
             self.link.start()
             self.session.refresh()
+            self.frame.flush()
             self.ready.set()
             _sd_notify("READY=1\nSTATUS=running")
             log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
@@ -238,6 +241,7 @@ class KioskApp:
                     self._drain(batch[batch.index(event) + 1:])
                     return
                 self._handle(event)
+            self.frame.flush()  # before the replayer's work: the customer is waiting
             self.session.after_batch(time.monotonic())
             if watchdog is not None:
                 watchdog.ping()
@@ -266,6 +270,7 @@ class KioskApp:
         for event in rest:
             if not isinstance(event, e.Stop | e.Tick):
                 self._handle(event)
+        self.frame.flush()
         self.session.after_batch(time.monotonic())
 
 

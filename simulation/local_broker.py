@@ -23,26 +23,32 @@ def free_port() -> int:
 
 # What crosses the store-to-central bridge: ops, status and lookups up, acks, lookup
 # replies and the program down. Everything per lane (basket, member, redemption) stays local.
+# Lookup replies cross at QoS 0: Mosquitto (2.0.11) leaves Nagle's algorithm on the bridge's
+# own socket (set_tcp_nodelay covers accepted sockets only), so the bridge's PUBACK for a reply,
+# which the central broker answers with a delayed ACK, held the next lookup request for up
+# to 40 ms (docs/benchmarks.md, lookup trace). A reply is worth nothing after the kiosk's
+# lookup.timeout_ms anyway, so it is not worth a PUBACK or a queue while the link is down.
 BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/ops out 1",
     "loyalty/v1/stores/{store}/kiosks/+/status out 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup out 1",
     "loyalty/v1/ledger/lookup out 1",
     "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
-    "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in 1",
+    "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in {reply_qos}",
     "loyalty/v1/program in 1",
 )
 
 
-def bridge_conf(store: str, host: str, port: int) -> str:
+def bridge_conf(store: str, host: str, port: int, reply_qos: int = 0) -> str:
     """Mosquitto bridge section: MQTT 5 (lookups need response topic and correlation data),
-    a persistent bridge session, and the uplink state published on the store broker."""
+    a persistent bridge session, and the uplink state published on the store broker.
+    ``reply_qos`` 1 is the old setting, kept for the lookup trace's comparison."""
     lines = [f"connection central-{store}", f"address {host}:{port}",
              "bridge_protocol_version mqttv50", "cleansession false",
              f"remote_clientid bridge-{store}", f"local_clientid bridge-{store}-local",
              "restart_timeout 1 5", "notifications true", "notifications_local_only true",
              f"notification_topic loyalty/v1/stores/{store}/uplink"]
-    lines += [f"topic {t.format(store=store)}" for t in BRIDGE_TOPICS]
+    lines += [f"topic {t.format(store=store, reply_qos=reply_qos)}" for t in BRIDGE_TOPICS]
     return "\n".join(lines) + "\n"
 
 
