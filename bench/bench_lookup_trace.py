@@ -46,8 +46,20 @@ class Probe:
     def __init__(self, broker: Mosquitto, out: Path) -> None:
         self.out = out
         self._file = open(out, "w")
-        args = ["mosquitto_sub", "-h", broker.host, "-p", str(broker.port), "-V", "mqttv5",
-                "--nodelay", "-q", "0", "-F", "%U %t"]
+        args = [
+            "mosquitto_sub",
+            "-h",
+            broker.host,
+            "-p",
+            str(broker.port),
+            "-V",
+            "mqttv5",
+            "--nodelay",
+            "-q",
+            "0",
+            "-F",
+            "%U %t",
+        ]
         for topic in PROBE_TOPICS:
             args += ["-t", topic]
         self.proc = subprocess.Popen(args, stdout=self._file)
@@ -101,17 +113,21 @@ def trace(workdir: Path, taps: int, reply_qos: int) -> dict[str, list[float]]:
     """ms after the tap at which each hop happened, one list per hop (complete taps only)."""
     world = World(workdir)
     store = world.cfg["kiosk"]["store"]
-    world.store_broker = Mosquitto(workdir / "store", port=world.store_broker.port,
-                                   extra_conf=bridge_conf(store, "127.0.0.1", world.broker.port,
-                                                          reply_qos=reply_qos))
+    world.store_broker = Mosquitto(
+        workdir / "store",
+        port=world.store_broker.port,
+        extra_conf=bridge_conf(store, "127.0.0.1", world.broker.port, reply_qos=reply_qos),
+    )
     probes: list[Probe] = []
     taps_at: list[tuple[float, dict[str, float]]] = []
     try:
         world.start_brokers()
         world.ledger.cli("members")
         world.ledger.start()
-        probes = [Probe(world.store_broker, workdir / "probe-store.txt"),
-                  Probe(world.broker, workdir / "probe-central.txt")]
+        probes = [
+            Probe(world.store_broker, workdir / "probe-store.txt"),
+            Probe(world.broker, workdir / "probe-central.txt"),
+        ]
         world.start_kiosk()
         kiosk = world.kiosk
         if not kiosk.online:
@@ -151,13 +167,17 @@ def _per_hop(taps_at, seen) -> dict[str, list[float]]:
 
 
 def table(hops: dict[str, list[float]]) -> list[str]:
-    out = ["| hop | at p50 ms | at p99 ms | this hop p50 ms | this hop p99 ms |",
-           "|---|---:|---:|---:|---:|"]
+    out = [
+        "| hop | at p50 ms | at p99 ms | this hop p50 ms | this hop p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
     before = [0.0] * len(hops[HOPS[0][0]])
     for key, what in HOPS:
         steps = [a - b for a, b in zip(hops[key], before, strict=True)]
-        out.append(f"| {what} | {median(hops[key]):.2f} | {pct(hops[key], 99):.2f} |"
-                   f" {median(steps):.2f} | {pct(steps, 99):.2f} |")
+        out.append(
+            f"| {what} | {median(hops[key]):.2f} | {pct(hops[key], 99):.2f} |"
+            f" {median(steps):.2f} | {pct(steps, 99):.2f} |"
+        )
         before = hops[key]
     return out
 
@@ -167,25 +187,37 @@ def run(taps: int = TAPS) -> str:
         shipped = trace(Path(tmp) / "shipped", taps, reply_qos=0)
         old = trace(Path(tmp) / "old", taps, reply_qos=1)
     n_new, n_old = len(shipped["frame"]), len(old["frame"])
-    return "\n".join([
-        "## Lookup trace: kiosk -> store broker -> bridge -> central broker -> ledger -> back", "",
-        "Command: `.venv/bin/python -m bench.bench_lookup_trace`  ", f"Machine: {machine()}", "",
-        f"{taps} taps of cards the ledger has not seen, paced as in the kiosk section (cancel,"
-        " 10 ms, the next card), a simulated kiosk on a store Mosquitto bridged (MQTT 5) to a"
-        " central Mosquitto with `ledger serve`, all on loopback. Times are ms after the tap (the"
-        " reader's events); a `mosquitto_sub` probe on each broker stamps when the broker"
-        " delivered each message (`-F %U`). \"this hop\" is the time since the row before.", "",
-        f"Bridge as shipped (lookup replies cross at QoS 0), {n_new} complete taps:", "",
-        *table(shipped), "",
-        f"Old bridge setting (lookup replies cross at QoS 1), {n_old} complete taps, same run:", "",
-        *table(old), "",
-        "What waited: Mosquitto 2.0.11 does not set TCP_NODELAY on a bridge's own socket"
-        " (`set_tcp_nodelay` covers sockets it accepts; strace shows no setsockopt on the"
-        " bridge's). The bridge's PUBACK for a QoS 1 reply is a small segment the central broker"
-        " answers only with a delayed ACK (up to 40 ms), and Nagle's algorithm holds the next"
-        " lookup request until that ACK arrives: the store -> central hop. With replies at QoS 0"
-        " the bridge sends no PUBACK. Acks still cross at QoS 1, so a lookup within 40 ms of an"
-        " ack can still wait; a customer's tap rarely follows one that closely.", ""])
+    return "\n".join(
+        [
+            "## Lookup trace: kiosk -> store broker -> bridge -> central broker -> ledger -> back",
+            "",
+            "Command: `.venv/bin/python -m bench.bench_lookup_trace`  ",
+            f"Machine: {machine()}",
+            "",
+            f"{taps} taps of cards the ledger has not seen, paced as in the kiosk section (cancel,"
+            " 10 ms, the next card), a simulated kiosk on a store Mosquitto bridged (MQTT 5) to a"
+            " central Mosquitto with `ledger serve`, all on loopback. Times are ms after the tap (the"
+            " reader's events); a `mosquitto_sub` probe on each broker stamps when the broker"
+            ' delivered each message (`-F %U`). "this hop" is the time since the row before.',
+            "",
+            f"Bridge as shipped (lookup replies cross at QoS 0), {n_new} complete taps:",
+            "",
+            *table(shipped),
+            "",
+            f"Old bridge setting (lookup replies cross at QoS 1), {n_old} complete taps, same run:",
+            "",
+            *table(old),
+            "",
+            "What waited: Mosquitto 2.0.11 does not set TCP_NODELAY on a bridge's own socket"
+            " (`set_tcp_nodelay` covers sockets it accepts; strace shows no setsockopt on the"
+            " bridge's). The bridge's PUBACK for a QoS 1 reply is a small segment the central broker"
+            " answers only with a delayed ACK (up to 40 ms), and Nagle's algorithm holds the next"
+            " lookup request until that ACK arrives: the store -> central hop. With replies at QoS 0"
+            " the bridge sends no PUBACK. Acks still cross at QoS 1, so a lookup within 40 ms of an"
+            " ack can still wait; a customer's tap rarely follows one that closely.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

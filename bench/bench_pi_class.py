@@ -53,22 +53,34 @@ def comparison(free: dict, pi: dict) -> list[str]:
     def ms(d, key, p):
         return median(d["lat"][key]) if p == 50 else pct(d["lat"][key], 99)
 
-    rows = ["| measure | here | Pi-class quota | goal under the quota | met |",
-            "|---|---:|---:|---|---|"]
-    for name, key in (("render one member frame", "render"), ("cached member frame", "cached first"),
-                      ("new card: first frame", "new first"),
-                      ("new card: frame with the ledger's answer", "new confirmed")):
+    rows = [
+        "| measure | here | Pi-class quota | goal under the quota | met |",
+        "|---|---:|---:|---|---|",
+    ]
+    for name, key in (
+        ("render one member frame", "render"),
+        ("cached member frame", "cached first"),
+        ("new card: first frame", "new first"),
+        ("new card: frame with the ledger's answer", "new confirmed"),
+    ):
         for p in (50, 99):
-            goal, ok = ("<= 100 ms", ms(pi, key, p) <= 100) if (key, p) == ("cached first", 99) \
+            goal, ok = (
+                ("<= 100 ms", ms(pi, key, p) <= 100)
+                if (key, p) == ("cached first", 99)
                 else ("", None)
-            rows.append(f"| {name}, p{p} ms | {ms(free, key, p):.2f} | {ms(pi, key, p):.2f} |"
-                        f" {goal} | {_met(ok)} |")
-    rows += [f"| replay drain, {REPLAY_OPS:,} ops, window {WINDOW}, ops/s | {free['replay']:,.0f} |"
-             f" {pi['replay']:,.0f} | >= 500 | {_met(pi['replay'] >= 500)} |",
-             f"| `kiosk run` start to ready, median of 5, s | {free['start']:.2f} |"
-             f" {pi['start']:.2f} | <= 5 s | {_met(pi['start'] <= 5)} |",
-             f"| `kiosk run` resident memory after ready, MB | {free['rss']:.1f} | {pi['rss']:.1f} |"
-             f" <= 45 MB | {_met(pi['rss'] <= 45)} |"]
+            )
+            rows.append(
+                f"| {name}, p{p} ms | {ms(free, key, p):.2f} | {ms(pi, key, p):.2f} |"
+                f" {goal} | {_met(ok)} |"
+            )
+    rows += [
+        f"| replay drain, {REPLAY_OPS:,} ops, window {WINDOW}, ops/s | {free['replay']:,.0f} |"
+        f" {pi['replay']:,.0f} | >= 500 | {_met(pi['replay'] >= 500)} |",
+        f"| `kiosk run` start to ready, median of 5, s | {free['start']:.2f} |"
+        f" {pi['start']:.2f} | <= 5 s | {_met(pi['start'] <= 5)} |",
+        f"| `kiosk run` resident memory after ready, MB | {free['rss']:.1f} | {pi['rss']:.1f} |"
+        f" <= 45 MB | {_met(pi['rss'] <= 45)} |",
+    ]
     return rows
 
 
@@ -81,20 +93,25 @@ def first_pixel(pi: dict) -> list[str]:
     sun_read = uid_read + SUN_APDUS * (_uart_ms(APDU_BYTES) + APDU_RF_MS)
     spi = FRAME_BYTES * 8 / SPI_HZ * 1000
     cached50, cached99 = median(pi["lat"]["cached first"]), pct(pi["lat"]["cached first"], 99)
-    rows = ["| step | plain UID card ms | NTAG 424 DNA SUN card ms | source |", "|---|---:|---:|---|",
-            f"| wait for the next poll (reader.poll_ms {POLL_MS}): mean / worst |"
-            f" {POLL_MS / 2:.0f} / {POLL_MS} | {POLL_MS / 2:.0f} / {POLL_MS} | config |",
-            f"| PN532 finds and reads the card (UART {PN532_BAUD:,} baud + RF at 106 kbit/s) |"
-            f" {uid_read:.1f} | {sun_read:.1f} | computed (PN532 and ISO 14443 figures) |",
-            f"| token to frame, cached member, Pi-class quota: p50 / p99 | {cached50:.0f} /"
-            f" {cached99:.0f} | {cached50:.0f} / {cached99:.0f} | measured above |",
-            f"| SPI transfer of a 128x64 frame at {SPI_HZ / 1e6:.0f} MHz | {spi:.1f} | {spi:.1f} |"
-            " computed (1,030 bytes x 8 bits) |"]
+    rows = [
+        "| step | plain UID card ms | NTAG 424 DNA SUN card ms | source |",
+        "|---|---:|---:|---|",
+        f"| wait for the next poll (reader.poll_ms {POLL_MS}): mean / worst |"
+        f" {POLL_MS / 2:.0f} / {POLL_MS} | {POLL_MS / 2:.0f} / {POLL_MS} | config |",
+        f"| PN532 finds and reads the card (UART {PN532_BAUD:,} baud + RF at 106 kbit/s) |"
+        f" {uid_read:.1f} | {sun_read:.1f} | computed (PN532 and ISO 14443 figures) |",
+        f"| token to frame, cached member, Pi-class quota: p50 / p99 | {cached50:.0f} /"
+        f" {cached99:.0f} | {cached50:.0f} / {cached99:.0f} | measured above |",
+        f"| SPI transfer of a 128x64 frame at {SPI_HZ / 1e6:.0f} MHz | {spi:.1f} | {spi:.1f} |"
+        " computed (1,030 bytes x 8 bits) |",
+    ]
     for name, read in (("plain UID card", uid_read), ("SUN card", sun_read)):
         typical = POLL_MS / 2 + read + cached50 + spi
         worst = POLL_MS + read + cached99 + spi
-        rows.append(f"| **tap to first pixel, {name}: typical / worst** | {typical:.0f} / {worst:.0f}"
-                    " | | sum |")
+        rows.append(
+            f"| **tap to first pixel, {name}: typical / worst** | {typical:.0f} / {worst:.0f}"
+            " | | sum |"
+        )
     return rows
 
 
@@ -107,22 +124,35 @@ def run(taps: int = TAPS) -> str:
             pi = measure(Path(tmp) / "pi", taps, quota)
     finally:
         quota.close()
-    return "\n".join([
-        "## Pi-class: the kiosk under a Pi Zero 2 W core's CPU quota", "",
-        "Command: `.venv/bin/python -m bench.bench_pi_class` (root)  ", f"Machine: {machine()}", "",
-        f"The kiosk's process (only: the brokers and `ledger serve` run free) under {quota.describe()}."
-        f" The factor {quota.slowdown:.0f} is the one this document's header assumes; no published"
-        " Pi Zero 2 W figure for these two micro-benchmarks was at hand, so take them on a Pi"
-        " (`python -m bench.pi_quota`) to check it. A quota is a cap: on this shared machine the"
-        " process may get less, so the Pi-class figures err on the slow side. Calibration:", "",
-        *cal, "",
-        f"Benchmarks, {taps} taps per path, replay of {REPLAY_OPS:,} ops through one broker, five"
-        " starts of `kiosk run`; \"here\" is the same run without the quota:", "",
-        *comparison(free, pi), "",
-        "Tap to first pixel on a Pi Zero 2 W with a PN532 (UART) and an SSD1306 on SPI: the Pi-class"
-        " figure above plus what the reader and the bus add (computed from the datasheets, not"
-        " measured: PN532 user manual frame formats at its default 115,200 baud; SSD1306 serial"
-        " interface at the configured clock):", "", *first_pixel(pi), ""])
+    return "\n".join(
+        [
+            "## Pi-class: the kiosk under a Pi Zero 2 W core's CPU quota",
+            "",
+            "Command: `.venv/bin/python -m bench.bench_pi_class` (root)  ",
+            f"Machine: {machine()}",
+            "",
+            f"The kiosk's process (only: the brokers and `ledger serve` run free) under {quota.describe()}."
+            f" The factor {quota.slowdown:.0f} is the one this document's header assumes; no published"
+            " Pi Zero 2 W figure for these two micro-benchmarks was at hand, so take them on a Pi"
+            " (`python -m bench.pi_quota`) to check it. A quota is a cap: on this shared machine the"
+            " process may get less, so the Pi-class figures err on the slow side. Calibration:",
+            "",
+            *cal,
+            "",
+            f"Benchmarks, {taps} taps per path, replay of {REPLAY_OPS:,} ops through one broker, five"
+            ' starts of `kiosk run`; "here" is the same run without the quota:',
+            "",
+            *comparison(free, pi),
+            "",
+            "Tap to first pixel on a Pi Zero 2 W with a PN532 (UART) and an SSD1306 on SPI: the Pi-class"
+            " figure above plus what the reader and the bus add (computed from the datasheets, not"
+            " measured: PN532 user manual frame formats at its default 115,200 baud; SSD1306 serial"
+            " interface at the configured clock):",
+            "",
+            *first_pixel(pi),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

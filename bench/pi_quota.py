@@ -46,8 +46,10 @@ class PiQuota:
 
     def describe(self) -> str:
         file = "cpu.max" if self.kind == "v2" else "cpu.cfs_quota_us / cpu.cfs_period_us"
-        return (f"cgroup {self.kind} `{file}` = {self.quota_us} / {self.period_us} µs"
-                f" ({100 / self.slowdown:.0f}% of one core)")
+        return (
+            f"cgroup {self.kind} `{file}` = {self.quota_us} / {self.period_us} µs"
+            f" ({100 / self.slowdown:.0f}% of one core)"
+        )
 
     def add(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(f"{pid}\n")
@@ -71,8 +73,10 @@ def _pick(name: str) -> tuple[str, Path, Path]:
         return "v2", V2_ROOT / name, V2_ROOT
     if (V1_ROOT / "cpu.cfs_quota_us").exists() and os.access(V1_ROOT, os.W_OK):
         return "v1", V1_ROOT / name, V1_ROOT
-    raise SystemExit("no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us):"
-                     " run as root in a container that mounts one")
+    raise SystemExit(
+        "no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us):"
+        " run as root in a container that mounts one"
+    )
 
 
 def python_loop_ms(n: int = 300_000) -> float:
@@ -110,8 +114,10 @@ def calibrate(quota: PiQuota) -> list[str]:
     finally:
         quota.leave()
     rows = ["| micro-benchmark | here ms | under the quota ms | factor |", "|---|---:|---:|---:|"]
-    for name, a, b in (("pure Python: 300,000 dict updates", free[0], held[0]),
-                       ("SQLite in memory: 2,000 inserts + 2,000 reads", free[1], held[1])):
+    for name, a, b in (
+        ("pure Python: 300,000 dict updates", free[0], held[0]),
+        ("SQLite in memory: 2,000 inserts + 2,000 reads", free[1], held[1]),
+    ):
         rows.append(f"| {name} | {a:.1f} | {b:.1f} | {b / a:.1f}x |")
     return rows
 
