@@ -214,7 +214,10 @@ def run(taps: int = TAPS) -> str:
             " answers only with a delayed ACK (up to 40 ms), and Nagle's algorithm holds the next"
             " lookup request until that ACK arrives: the store -> central hop. With replies at QoS 0"
             " the bridge sends no PUBACK. Acks still cross at QoS 1, so a lookup within 40 ms of an"
-            " ack can still wait; a customer's tap rarely follows one that closely.",
+            " ack can still wait; a customer's tap rarely follows one that closely."
+            " The ~2 ms before the kiosk's paho thread has the reply is Python's GIL: the session"
+            " thread is drawing the first (unconfirmed) frame meanwhile, and the frame with the"
+            " answer waits for that one either way.",
             "",
         ]
     )
