@@ -23,6 +23,7 @@ from kiosk import events as e
 from kiosk.config import Config
 from kiosk.outbox import Outbox
 from kiosk.program_cache import ProgramCache
+from kiosk.returns import read_refund
 from kiosk.session import Ports, Session
 from mqtt import messages, topics
 from mqtt.client import Incoming, MqttLink, TlsOptions, Will
@@ -109,7 +110,7 @@ class KioskApp:
                         on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
         for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
                       topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM,
-                      topics.uplink(k["store"])):
+                      topics.uplink(k["store"]), topics.refund(k["store"], k["lane"])):
             link.subscribe(topic, 1)
         return link
 
@@ -133,6 +134,8 @@ class KioskApp:
             return e.BasketUpdate(messages.decode("basket", msg.payload))
         if msg.topic == topics.acks(k["store"], k["id"]):
             return e.AckReceived(messages.decode("ack", msg.payload))
+        if msg.topic == topics.refund(k["store"], k["lane"]):
+            return e.RefundRequested(read_refund(msg.payload))
         if msg.topic == topics.lookup_reply(k["store"], k["id"]):
             body = messages.decode("lookup_reply", msg.payload)
             correlation = (msg.correlation or b"").decode("ascii", "replace")

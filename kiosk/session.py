@@ -23,6 +23,7 @@ from drivers import base as d
 from kiosk import events as e
 from kiosk.outbox import Outbox, OutboxFull
 from kiosk.replay import Replayer
+from kiosk.returns import Returns
 from mqtt import messages, topics
 from program.engine import Basket, DefaultProgram, MemberState, Program
 
@@ -101,6 +102,8 @@ class Session:
         self._acks: list[str] = []
         self._status_due = 0.0
         self.started = time.monotonic()
+        self.returns = Returns(outbox, self.store, self.lane, self._publish, ports.online,
+                               ports.clock_synced)
 
     # -- dispatch -------------------------------------------------------------------
     def handle(self, event: object) -> None:
@@ -212,6 +215,8 @@ class Session:
             log.debug("stale basket %s seq %s", msg["basket_id"], msg["seq"])
             return
         if self.outbox.is_settled(msg["basket_id"]):
+            if msg["status"] == "void":  # after paid: a post-void (once; see kiosk.returns)
+                self.returns.post_void(msg, self.program.version)
             self.basket = None
             return  # a retained paid/void basket we already settled (e.g. after a restart)
         self.basket = msg
@@ -224,6 +229,9 @@ class Session:
                 self._settle_paid(msg)
             case "void":
                 self._settle_void(msg)
+
+    def on_RefundRequested(self, ev: e.RefundRequested) -> None:
+        self.returns.refund(ev.msg, self.program.version)
 
     def _basket_id(self) -> str:
         return self.basket["basket_id"] if self.basket else ""
@@ -445,6 +453,7 @@ class Session:
                 log.warning("ledger applied op %s in part: %s", op_id, msg["reason"])
                 self.outbox.note_refusal(op_id, msg["reason"])
             self._acks.append(op_id)
+        self.returns.acked(op.body, msg)
         key = op.member_key
         self.pending[key] = self.pending.get(key, 0) - op.points_delta
         if "balance" in msg and "member_id" in msg:

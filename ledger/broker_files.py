@@ -98,6 +98,8 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",
             f"topic write {topics.redemption(k.store, k.lane)}",
+            f"topic read {topics.refund(k.store, k.lane)}",
+            f"topic write {topics.notice(k.store, k.lane)}",
             f"topic read {topics.PROGRAM}",
             f"topic read {topics.uplink(k.store)}"]
 
@@ -106,7 +108,9 @@ def pos_acl(p: PosAccount) -> list[str]:
     return [f"user {p.user}",
             f"topic readwrite {topics.basket(p.store, p.lane)}",
             f"topic read {topics.member(p.store, p.lane)}",
-            f"topic read {topics.redemption(p.store, p.lane)}"]
+            f"topic read {topics.redemption(p.store, p.lane)}",
+            f"topic write {topics.refund(p.store, p.lane)}",
+            f"topic read {topics.notice(p.store, p.lane)}"]
 
 
 def acl_file(kiosks: list[KioskAccount], pos: list[PosAccount]) -> str:

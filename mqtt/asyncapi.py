@@ -24,6 +24,12 @@ CHANNELS = {
                    "kiosk -> POS", False,
                    "Apply (or cancel) a reward's discount on the open basket. The POS shows it in "
                    "the basket it publishes next; the points are spent only when it is paid."),
+    "refund": (topics.refund("{store}", "{lane}"), ("store", "lane"), "refund", "POS -> kiosk",
+               False, "v1.1. Refund a paid basket, whole or by lines; refund_id is the "
+               "idempotency key. A void of a basket already paid is a whole refund too."),
+    "notice": (topics.notice("{store}", "{lane}"), ("store", "lane"), "notice", "kiosk -> POS",
+               False, "v1.1. What the POS should know about a basket: a return applied (points "
+               "taken back, balance) or refused, and why."),
     "ops": (topics.ops("{store}", "{kiosk}"), ("store", "kiosk"), "op", "kiosk -> ledger", False,
             "One earn/redeem operation per paid basket; op_id is the idempotency key. Sent "
             "again until acked; the ledger reads it through $share/ledger/..."),
@@ -77,8 +83,8 @@ def document() -> dict:
                           "payload": {"type": "string", "enum": ["0", "1"]}}
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Loyalty kiosk MQTT contract", "version": "1.0.0",
-                 "description": "Contract v1 between the POS, the kiosk and the ledger. UTF-8 "
+        "info": {"title": "Loyalty kiosk MQTT contract", "version": "1.1.0",
+                 "description": "Contract v1 (v1.1: refunds and notices) between the POS, the kiosk and the ledger. UTF-8 "
                  "JSON payloads of at most 64 KiB; amounts in integer minor units with an ISO "
                  "4217 currency; unknown fields are refused. See docs/pos-integration.md."},
         "defaultContentType": "application/json",

@@ -15,7 +15,7 @@ import fastjsonschema
 
 MAX_PAYLOAD = 64 * 1024
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
-                "lookup_reply", "status", "program")
+                "lookup_reply", "status", "program", "refund", "notice")
 
 
 class BadMessage(ValueError):
