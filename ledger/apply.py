@@ -42,6 +42,8 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     except (Rejected, RefundRefused) as exc:
         result = acks.rejected(op["op_id"], str(exc))
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
+        if isinstance(exc, RefundRefused) and not exc.final:
+            return result  # nothing written: the same op may be tried again later
     store.record_op(op["op_id"], origin, result)
     return result
 

@@ -24,7 +24,13 @@ Origin = tuple[str, str, int]  # store, kiosk, kiosk_seq
 
 
 class RefundRefused(Exception):
-    """The refund cannot be applied at all; the reason goes back in the ack."""
+    """The refund cannot be applied at all; the reason goes back in the ack. ``final`` False:
+    not remembered under the op_id, so the same refund sent again later is tried again (its
+    sale may not have reached the ledger yet)."""
+
+    def __init__(self, reason: str, final: bool = True) -> None:
+        super().__init__(reason)
+        self.final = final
 
 
 def apply_refund(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
@@ -34,7 +40,8 @@ def apply_refund(store: LedgerStore, program: Program, op: dict, origin: Origin)
     if found is None:
         raise RefundRefused(
             f"unknown_basket: no loyalty sale of basket {basket_id or '(none)'}"
-            f" in store {origin[0]}"
+            f" in store {origin[0]}",
+            final=False,
         )
     store.lock_member(found.member_id)  # PostgreSQL: one refund of a basket at a time
     expire_points(store, program, found.member_id)

@@ -174,6 +174,15 @@ def test_a_refund_of_an_unknown_basket_is_refused_with_the_reason(store, program
     assert store.balance("ada") == 168
 
 
+def test_a_refund_that_came_before_its_sale_can_be_sent_again(store, program):
+    early = refund(basket_id="b-2")
+    assert apply(store, early, program)["status"] == "rejected"
+    apply(store, sale(basket_id="b-2"), program)
+    later = apply(store, early, program)  # the same op_id: tried again, not a repeat
+    assert later["status"] == "applied" and later["taken_back"] == 18
+    assert apply(store, early, program)["status"] == "duplicate"
+
+
 def test_redeemed_points_come_back_with_the_discounted_line_or_the_whole_basket(store, program):
     store.adjust("ada", 100, "test: a richer member", "tester")  # 250
     redeem = [{"reward_id": "coffee", "points": 100}, {"reward_id": "cake", "points": 60}]
