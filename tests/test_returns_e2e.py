@@ -5,15 +5,21 @@ paid refunds the whole basket, and a refund of a basket the ledger never saw is 
 
 import json
 import queue
+import re
+import shlex
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from mqtt import messages, topics
 from mqtt.client import MqttLink
+from simulation.pos import parse_item
 from simulation.scenario import Runner, World, wait_for
 
 CARD = "04A1B2C3D4E5F6"
 LANE = ("store-1", "lane-1")
+DOCS = Path(__file__).parent.parent / "docs"
 
 
 @pytest.fixture
@@ -144,3 +150,29 @@ def test_a_bad_refund_message_is_dropped_and_the_kiosk_keeps_going(world, till):
         )
     send_refund(till, {"v": 1, "refund_id": "r-2", "basket_id": basket_id})
     assert next_notice(till)["balance"] == 240  # only the good one made an op
+
+
+def test_the_returns_examples_in_the_pos_guide_run_as_written(world, till):
+    section = (DOCS / "pos-integration.md").read_text().split("## Returns and post-voids")[1]
+    commands = [c for c in re.findall(r"^mosquitto_pub .*$", section.split("\n## ")[0], re.M)]
+    assert len(commands) == 3
+    [example] = re.findall(r"```json\n(.*?)```", section, re.S)
+    assert messages.validate("notice", json.loads(example))
+    play(world, f"member Ada card={CARD} balance=240")
+    world.pos.open([parse_item("coffee:2:350:drinks"), parse_item("cake:1:420:food")], "b-1001")
+    play(
+        world,
+        f"""
+tap {CARD}
+expect screen "240 pts"
+pay
+expect balance {CARD} 251
+""",
+    )
+    port = str(world.store_broker.port)
+    for command, balance in zip(commands, (247, 240, 240), strict=True):
+        argv = [port if a == "1883" else a for a in shlex.split(command)]
+        subprocess.run(argv, check=True, timeout=20)
+        notice = next_notice(till)
+        assert notice["kind"] == "return_applied" and notice["balance"] == balance, notice
+    assert notice["reason"] == "already refunded in full"  # the post-void after the refunds
