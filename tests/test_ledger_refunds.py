@@ -4,6 +4,7 @@ redemptions it undoes; refuses an unknown basket; and a balance never goes below
 program's overdraft allows. A basket in a currency the program does not price is refused."""
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,9 @@ from ledger.apply import apply_op
 from ledger.batch import apply_batch
 from ledger.store import LedgerStore
 from program.engine import DefaultProgram
-from program.files import check_body, program_from_body
+from program.files import check_body, load_file, program_from_body
 
+EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
 ORIGIN = ("store-1", "kiosk-1", 1)
 CARD = "04A1B2C3D4E5F6"
 COFFEE = {"sku": "coffee", "qty": 2, "unit_minor": 350, "category": "coffee"}
@@ -240,3 +242,16 @@ def test_refunds_of_sales_applied_the_batch_way(store):
     assert [a["earned"] for a in acks[:3]] == [10, 10, 10]
     assert acks[3]["taken_back"] == 10 and acks[4]["taken_back"] == 0
     assert store.balance("ada") == 150 + 20
+
+
+def test_the_example_in_the_program_guide(store):
+    """docs/program.md, Returns: 18 points, then 4, 7 and 7 taken back."""
+    program = program_from_body(load_file(EXAMPLE))
+    apply(store, sale(basket_id="b-0", items=[CAKE], total=420), program)  # shopped before
+    latte = {**COFFEE, "sku": "latte"}
+    assert apply(store, sale(items=[latte, CAKE]), program)["earned"] == 18
+    taken = [
+        apply(store, refund(refund_id=f"r-{n}", lines=[line]), program)["taken_back"]
+        for n, line in enumerate([("cake", 1), ("latte", 1), ("latte", 1)])
+    ]
+    assert taken == [4, 7, 7]
