@@ -1,1 +1,2 @@
-"""The customer's screen: view models (what to say), screens (how it looks), devices."""
+"""The customer's screen: view models (views.py), their wording (content.py, the one source of
+every screen's words), screens (screens.py: how it looks, Frame.lines() the words drawn), devices."""

@@ -1,8 +1,9 @@
 """What each screen says in one language, in slots the layouts place.
 
-``describe()`` in display/text.py stays the plain English the scenarios check;
-this module is the customer-facing wording: translated, numbers in the locale's
+The one source of the screens' wording: translated, numbers in the locale's
 format, lines in priority order (a small panel drops the last ones first).
+display/screens.py fits these slots to a panel and draws them; the lines drawn
+(``Frame.lines()``) are what the scenarios and the simulated kiosk read.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def content(view: v.View, w: Words) -> Content:
         case v.Technician() as t:
             # Staff read this one: always English, so support can read it over the phone.
             return Content("tech", f"Kiosk {t.kiosk_id}", "",
-                           (t.address, f"Broker {t.broker}", f"Outbox {t.outbox_depth}",
+                           (t.address, t.link_line, f"Outbox {t.outbox_depth}",
                             *t.readers))
     raise TypeError(f"unknown view {view!r}")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from display import views as v
-from display.screens import render
+from display.screens import Frame, draw_frame, layout
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ class ScreenOutput:
     """Renders views on ``device`` (any luma device: real OLED, dummy, emulator).
 
     ``on_frame`` is called with the view after the frame is handed over; the
-    benchmarks and the scenario runner use it. ``reopen`` builds a fresh device
+    benchmarks and the scenario runner use it. ``shown_lines()`` is the text of
+    the frame the device last took, the words a customer (and a scenario) reads. ``reopen`` builds a fresh device
     (its init sequence resets a panel that lost power); ``device`` may be None
     when the panel could not be opened at start, then ``size``/``mode`` are needed.
     """
@@ -60,6 +61,7 @@ class ScreenOutput:
         self._size = size or device.size
         self._mode = mode or device.mode
         self.last_view: v.View | None = None
+        self.last_frame: Frame | None = None  # the one the device last took
         self.error = "" if device is not None else "display not opened yet"
         self.dimmed = False
         self.shift_index = 0
@@ -82,6 +84,12 @@ class ScreenOutput:
     def health(self) -> str:
         """'ok', or 'error: <why>' for the status topic and the technician screen."""
         return "ok" if not self.error else f"error: {self.error}"[:200]  # status schema limit
+
+    def shown_lines(self) -> list[str]:
+        """The text on the panel, top to bottom: the lines of the last frame the device took
+        (a failed device keeps showing its last one); [] before the first frame."""
+        frame = self.last_frame
+        return frame.lines() if frame is not None else []
 
     def show(self, view: v.View) -> None:
         with self._lock:
@@ -122,12 +130,13 @@ class ScreenOutput:
         if view is None or self.device is None:
             return False
         shift = SHIFTS[self.shift_index] if isinstance(view, v.Idle) else (0, 0)
-        image = render(view, self._size, self._mode, self.language, shift)
+        frame = layout(view, self._size, self._mode, self.language, shift)
         try:
-            self.device.display(image)
+            self.device.display(draw_frame(frame))
         except OSError as exc:
             self._failed(exc)
             return False
+        self.last_frame = frame
         if self.on_frame:
             self.on_frame(view)
         return True

@@ -1,7 +1,9 @@
 """Screens as pure functions: a view model in, a PIL image out.
 
-``layout()`` places the content of a view (display/content.py) as boxes on a
-panel of a given size and mode; ``render()`` draws them. Tests check the boxes
+``layout()`` places the wording of a view (display/content.py) as boxes on a
+panel of a given size and mode; ``render()`` draws them. ``Frame.lines()`` is
+the text of those boxes, top to bottom: exactly what is drawn, and what the
+scenarios read (display.output.ScreenOutput.shown_lines). Tests check the boxes
 and the pixels; nothing here touches a device.
 """
 
@@ -70,6 +72,11 @@ class Frame:
     def boxes(self) -> list[tuple[int, int, int, int]]:
         """Every element's box (x0, y0, x1, y1), x1/y1 exclusive."""
         return [t.box for t in self.texts] + [b.box for b in self.bars]
+
+    def lines(self) -> list[str]:
+        """The text drawn, top to bottom, as it reads on the panel: translated, cut ("…")
+        or wrapped to fit, without the lines a small panel has no room for."""
+        return [t.text for t in sorted(self.texts, key=lambda t: t.y)]
 
 
 def style_for(size: tuple[int, int], mode: str) -> Style:

@@ -97,13 +97,24 @@ class ErrorMessage:
     reason: str
 
 
+# The technician screen's link line: a cut uplink (the store broker is up, its bridge to the
+# ledger's broker is not) is not a lost broker, and the fix differs (the shop's internet link,
+# not the kiosk's network).
+LINK_LINES = {"online": "Broker online", "uplink offline": "Uplink offline",
+              "broker offline": "Broker offline"}
+
+
 @dataclass(frozen=True)
 class Technician:
     kiosk_id: str
     address: str
-    broker: str
+    broker: str  # "online", "uplink offline" or "broker offline"
     outbox_depth: int
     readers: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def link_line(self) -> str:
+        return LINK_LINES.get(self.broker, f"Broker {self.broker}")
 
 
 View = (

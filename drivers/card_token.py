@@ -6,20 +6,24 @@ from the config's ``[reader]`` section.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import ndef
 
+from codes.card_numbers import DEFAULT_PATTERN, CardNumberError, compile_pattern
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
 from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, verify_sun_url
 
 # What the customer reads for each refusal (the display wraps ~20 characters a line).
 _SAY = {"uid_not_accepted": "card not accepted here", "ndef_unsigned": "card not accepted here",
-        "sun_unconfigured": "card not accepted here", "sun_replay": "card not accepted, tap again",
+        "sun_unconfigured": "card not accepted here", "sun_bad_params": "card not accepted here",
+        "sun_replay": "card not accepted, tap again",
         "ndef_malformed": "card could not be read, try again",
         "no_id": "card could not be read, try again"}
 REMOVED_TOO_SOON = "card removed too soon, try again"
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 class CardRejected(ValueError):
@@ -48,8 +52,13 @@ class TokenPolicy:
     def from_section(cls, s: dict) -> TokenPolicy:
         """Build from ``[reader]``; raises ValueError naming the bad key."""
         pub = _hex_key(s, "ndef_public_key", 32)
+        try:
+            pattern = compile_pattern(s.get("card_number_pattern") or DEFAULT_PATTERN)
+        except CardNumberError as exc:
+            raise ValueError(f"reader.card_number_pattern: {exc}") from None
         ndef_pol = NdefCardPolicy(s.get("ndef_card_param", "c"), s.get("ndef_sig_param", "s"),
-                                  pub, bool(s.get("ndef_require_signature", False)))
+                                  pub, bool(s.get("ndef_require_signature", False)),
+                                  pattern, bool(s.get("ndef_card_from_path", False)))
         keys = None
         if s.get("sun_meta_key") or s.get("sun_file_key"):
             keys = SunKeys(_hex_key(s, "sun_meta_key", 16), _hex_key(s, "sun_file_key", 16),
@@ -75,27 +84,45 @@ def _hex_key(s: dict, key: str, size: int) -> bytes | None:
     return raw
 
 
-def _looks_like_sun(uri: str, p: SunParams) -> bool:
+def _sun_claim(uri: str, p: SunParams) -> str | None:
+    """"ours" when the URL carries the configured SUN parameter names, "foreign" when it has
+    a SUN message's shape (32 hex digits of PICCData, or a 14-digit UID and a 6-digit counter,
+    beside a 16-digit MAC) under other names, None for any other URL."""
     try:
-        names = parse_qs(urlsplit(uri).query, keep_blank_values=True, max_num_fields=20)
+        q = parse_qs(urlsplit(uri).query, keep_blank_values=True, max_num_fields=20)
     except ValueError:
-        return False
-    return p.mac in names and (p.picc in names or p.uid in names)
+        return None
+    if p.picc in q or p.mac in q or (p.uid in q and p.ctr in q):
+        return "ours"
+    sizes = {len(v[-1]) for v in q.values() if _HEX.fullmatch(v[-1])}
+    if 16 in sizes and (32 in sizes or {14, 6} <= sizes):
+        return "foreign"
+    return None
+
+
+def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> tuple[str, str, bool]:
+    if pol.sun_keys is None:
+        raise CardRejected("sun_unconfigured", "SUN card but no SUN keys in [reader]")
+    p = pol.sun_params
+    if claim == "foreign":
+        # Read as a card number, the MAC would be a new "card" on every tap: refuse instead.
+        names = ", ".join(parse_qs(urlsplit(uri).query, max_num_fields=20))
+        raise CardRejected("sun_bad_params", f"URL looks like a SUN message (parameters {names})"
+                           f" but [reader] expects {p.picc}/{p.uid}+{p.ctr} and {p.mac}"
+                           " (sun_picc_param, sun_uid_param, sun_ctr_param, sun_mac_param)")
+    try:
+        res = pol.guard.check(verify_sun_url(uri, pol.sun_keys, p))
+    except SunError as exc:
+        raise CardRejected(f"sun_{exc.reason}", exc.detail) from None
+    return "sun", res.uid_hex, True
 
 
 def _from_record(rec: ndef.Record, pol: TokenPolicy) -> tuple[str, str, bool]:
-    if isinstance(rec, ndef.UriRecord) and _looks_like_sun(rec.iri, pol.sun_params):
-        if pol.sun_keys is None:
-            raise CardRejected("sun_unconfigured", "SUN card but no SUN keys in [reader]")
-        try:
-            res = pol.guard.check(verify_sun_url(rec.iri, pol.sun_keys, pol.sun_params))
-        except SunError as exc:
-            raise CardRejected(f"sun_{exc.reason}", exc.detail) from None
-        return "sun", res.uid_hex, True
-    try:
-        card = card_from_record(rec, pol.ndef)
-    except NdefCardError as exc:
-        raise CardRejected(f"ndef_{exc.reason}", exc.detail) from None
+    """A SUN or card-number token; NdefCardError when the record holds no card number."""
+    claim = _sun_claim(rec.iri, pol.sun_params) if isinstance(rec, ndef.UriRecord) else None
+    if claim:
+        return _sun_fields(rec.iri, pol, claim)
+    card = card_from_record(rec, pol.ndef)
     return "ndef", card.value, card.verified
 
 
@@ -106,6 +133,7 @@ def token_fields(uid: bytes | None, ndef_data: bytes | None,
         try:
             return _from_record(first_card_record(ndef_data), pol)
         except NdefCardError as exc:
+            # A card whose NDEF carries no number (a shop's plain web link) is a UID card.
             if exc.reason != "no_card" or not (uid and pol.accept_plain_uid):
                 raise CardRejected(f"ndef_{exc.reason}", exc.detail) from None
     if not uid:

@@ -3,10 +3,13 @@
 Format (docs/readers.md, "Card formats"): the first URI or Text record counts.
 
 - URI record: ``https://any.host/any/path?c=CARD&s=SIG``; the card number is the
-  ``c`` query parameter (name configurable) or, without it, the last path segment.
+  ``c`` query parameter (name configurable). Only with ``from_path`` (off by default,
+  so a shop URL such as ``/welcome`` is never a card number) is it, without ``c``, the
+  last path segment that is a card number.
 - Text record: ``CARD`` or ``CARD.SIG``.
 
-``CARD`` is 4 to 32 of ``A-Z a-z 0-9 -``. ``SIG`` is an Ed25519 signature by the
+``CARD`` follows codes.card_numbers (4 to 32 of ``A-Z a-z 0-9 -``, narrowed by the
+shop's pattern), the rule the ledger registers cards by. ``SIG`` is an Ed25519 signature by the
 program's key over ``b"loyalty-card-v1:" + CARD`` (UTF-8), in unpadded base64url
 (86 characters). Kiosks hold only the public key, so a stolen kiosk cannot mint cards.
 """
@@ -22,7 +25,8 @@ import ndef
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-CARD_RE = re.compile(r"[A-Za-z0-9-]{4,32}")
+from codes.card_numbers import CardNumberError, card_number, is_card_number
+
 SIG_CONTEXT = b"loyalty-card-v1:"
 MAX_NDEF = 8192  # the largest NFC Forum tags hold 8 kB; refuse anything bigger unread
 
@@ -42,6 +46,8 @@ class NdefCardPolicy:
     sig_param: str = "s"
     public_key: bytes | None = None  # raw 32-byte Ed25519 public key of the program
     require_signature: bool = False
+    pattern: re.Pattern | None = None  # the shop's narrower card-number rule
+    from_path: bool = False  # a URI without ``card_param`` may carry the number in its path
 
 
 @dataclass(frozen=True)
@@ -74,15 +80,26 @@ def _from_uri(uri: str, pol: NdefCardPolicy) -> tuple[str, str | None]:
         query = parse_qs(parts.query, keep_blank_values=True, max_num_fields=20)
     except ValueError as exc:
         raise NdefCardError("malformed", f"URI not understood ({exc})") from None
-    card = query.get(pol.card_param, [None])[-1]
-    if card is None:
-        card = unquote(parts.path.rstrip("/").rpartition("/")[2])
     sig = query.get(pol.sig_param, [None])[-1]
-    return card, sig
+    card = query.get(pol.card_param, [None])[-1]
+    if card is not None:
+        try:  # the card says this is its number: a wrong one is refused, not guessed around
+            return card_number(card, pol.pattern), sig
+        except CardNumberError as exc:
+            raise NdefCardError("bad_number", str(exc)) from None
+    if pol.from_path:
+        for segment in reversed(parts.path.split("/")):
+            if is_card_number(unquote(segment), pol.pattern):
+                return unquote(segment), sig
+    where = " or its path" if pol.from_path else ""
+    raise NdefCardError("no_card", f"URI has no {pol.card_param!r} parameter{where}"
+                        " with a card number")
 
 
-def _from_text(text: str) -> tuple[str, str | None]:
+def _from_text(text: str, pol: NdefCardPolicy) -> tuple[str, str | None]:
     card, dot, sig = text.strip().partition(".")
+    if not is_card_number(card, pol.pattern):
+        raise NdefCardError("no_card", f"text {card[:40]!r} is not a card number")
     return card, (sig if dot else None)
 
 
@@ -99,10 +116,8 @@ def _check_sig(card: str, sig: str, key: bytes) -> bool:
 
 
 def card_from_record(rec: ndef.Record, pol: NdefCardPolicy) -> CardNumber:
-    card, sig = _from_uri(rec.iri, pol) if isinstance(rec, ndef.UriRecord) else _from_text(rec.text)
-    if not card or not CARD_RE.fullmatch(card):
-        raise NdefCardError("no_card", f"card number {card[:40]!r} is not 4-32 of A-Z a-z 0-9 -"
-                            if card else "no card number in the record")
+    uri = isinstance(rec, ndef.UriRecord)
+    card, sig = _from_uri(rec.iri, pol) if uri else _from_text(rec.text, pol)
     if sig is not None and pol.public_key:
         return CardNumber(card, _check_sig(card, sig, pol.public_key))
     if pol.require_signature:

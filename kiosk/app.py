@@ -74,6 +74,7 @@ class KioskApp:
             show=screen.show if screen else (lambda view: None),
             signal=feedback.signal if feedback else (lambda p: None),
             online=self.online,
+            link_state=self.link_state,
             clock_synced=clock_synced,
             display_health=(lambda: screen.health) if screen else (lambda: "none")))
         self.ready = threading.Event()
@@ -95,6 +96,13 @@ class KioskApp:
     def online(self) -> bool:
         """The ledger is reachable: our broker is, and its bridge to the ledger (if any) too."""
         return self.link.connected.is_set() and self.uplink_up
+
+    def link_state(self) -> str:
+        """What the technician screen says: "online", "uplink offline" (our broker is up, its
+        bridge to the ledger's broker is down) or "broker offline"."""
+        if not self.link.connected.is_set():
+            return "broker offline"
+        return "online" if self.uplink_up else "uplink offline"
 
     # -- MQTT -------------------------------------------------------------------------
     def _make_link(self) -> MqttLink:

@@ -17,6 +17,7 @@ COMMANDS = [
     "kiosk.commands.queue",
     "kiosk.commands.pos_sim",
     "kiosk.commands.sim",
+    "kiosk.commands.drive",
     "kiosk.commands.screens",
     "kiosk.commands.readers",
     "kiosk.commands.provision",

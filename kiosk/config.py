@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from codes.card_numbers import DEFAULT_PATTERN, compile_pattern
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -33,6 +36,7 @@ class Field:
     pattern: re.Pattern | None = None
     secret: bool = False
     example: Any = None
+    check: Callable[[Any], object] | None = None  # raises ValueError saying what is wrong
 
     def allowed(self) -> str:
         if self.choices:
@@ -106,6 +110,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "accept_plain_uid": Field(bool, True, help="Accept cards that give only a UID (marked unverified)."),
         "ndef_card_param": Field(str, "c", help="URI query parameter holding the card number."),
         "ndef_sig_param": Field(str, "s", help="URI query parameter holding the card's signature."),
+        "ndef_card_from_path": Field(bool, False, help="A URI without the card parameter may carry"
+                                     " the card number as a path segment (see card_number_pattern)."),
+        "card_number_pattern": Field(str, DEFAULT_PATTERN, check=compile_pattern,
+                                     help="Regular expression a card number must match (it can only"
+                                          " narrow the rule: 4-32 of A-Z a-z 0-9 -)."),
         "ndef_public_key": Field(str, "", pattern=HEX_KEY(32),
                                  help="Program's Ed25519 public key (64 hex digits) for signed cards."),
         "ndef_require_signature": Field(bool, False, help="Refuse NDEF cards that are not signed."),
@@ -210,6 +219,11 @@ def _check_value(where: str, field: Field, value: Any) -> None:
         raise ConfigError(f"{where}: {value!r} is not allowed, expected {field.allowed()}")
     if field.min is not None and value < field.min or field.max is not None and value > field.max:
         raise ConfigError(f"{where}: {value!r} is out of range, expected {field.allowed()}")
+    if field.check is not None:
+        try:
+            field.check(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
 
 def _suggest(name: str, options) -> str:

@@ -174,7 +174,8 @@ class Probe:
         props.ResponseTopic, props.CorrelationData = reply_topic, self._corr
         body = {"v": 1, "token": {"kind": "uid", "value": "00DOC70R"}}
         t0 = time.monotonic()
-        self.c.publish(topics.LOOKUP, messages.encode("lookup_request", body), 1, properties=props)
+        self.c.publish(topics.lookup(k["store"], k["id"]), messages.encode("lookup_request", body),
+                       1, properties=props)
         return time.monotonic() - t0 if self._replied.wait(timeout) and self.reply else None
 
     def close(self) -> None:

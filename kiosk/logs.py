@@ -2,7 +2,8 @@
 
 Under systemd (JOURNAL_STREAM set) the journal stamps the time itself, so lines carry none.
 A card UID (4, 7 or 10 bytes in hex) that reaches a message is replaced by a short hash, so
-the journal can still tell two taps of one card apart without holding the card number. The
+the journal can still tell two taps of one card apart without holding the card number. Eight
+decimal digits are a UID only after "uid", "card", "tag" or "tap": a QR code's counter is not. The
 kiosk keeps no names in its logs: a member is named by the ledger's member id.
 """
 
@@ -13,8 +14,11 @@ import logging
 import os
 import re
 
-_UID = re.compile(r"(?<![0-9A-Za-z-])(?:[0-9A-Fa-f]{20}|[0-9A-Fa-f]{14}|[0-9A-Fa-f]{8})"
-                  r"(?![0-9A-Za-z-])")
+# 7- and 10-byte UIDs anywhere; a 4-byte one (8 hex digits) only with a letter in it or after a
+# word that names a card: plain 8-digit numbers (a QR code's counter, a count) are left alone.
+_UID = re.compile(r"(?P<ctx>\b(?:uid|card|tag|tap)[ \t:=#]*)?(?<![0-9A-Za-z-])"
+                  r"(?P<hex>[0-9A-Fa-f]{20}|[0-9A-Fa-f]{14}|[0-9A-Fa-f]{8})(?![0-9A-Za-z-])",
+                  re.IGNORECASE)
 
 
 def card_ref(uid: str) -> str:
@@ -22,8 +26,15 @@ def card_ref(uid: str) -> str:
     return "card#" + hashlib.sha256(uid.upper().encode()).hexdigest()[:10]
 
 
+def _hash_uid(m: re.Match) -> str:
+    ctx, uid = m.group("ctx") or "", m.group("hex")
+    if len(uid) == 8 and uid.isdigit() and not ctx:
+        return uid  # a number, not a card
+    return ctx + card_ref(uid)
+
+
 def redact(text: str) -> str:
-    return _UID.sub(lambda m: card_ref(m.group(0)), text)
+    return _UID.sub(_hash_uid, text)
 
 
 class StructuredFormatter(logging.Formatter):

@@ -9,18 +9,18 @@ carries no token: the ledger finds the member from the sale of the basket.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
 
 from kiosk.outbox import Outbox, OutboxFull
-from mqtt import messages, topics
+from kiosk.ports import Ports
+from mqtt import messages
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = uuid.UUID("6f0f3f1e-4b8e-5c51-9a57-0e1c2d7a9b10")  # never change: keys depend on it
-Publish = Callable[..., bool]  # (topic, schema, body): the session's _publish
+Notify = Callable[[dict], bool]  # a notice body to the lane's POS (Publisher.notice)
 
 
 def read_refund(payload: bytes | str) -> dict:
@@ -43,17 +43,9 @@ def void_op_id(store: str, basket_id: str) -> str:
 class Returns:
     """Builds and queues refund ops; tells the POS how each one ended."""
 
-    def __init__(
-        self,
-        outbox: Outbox,
-        store: str,
-        lane: str,
-        publish: Publish,
-        online: Callable[[], bool],
-        clock_synced: Callable[[], bool],
-    ) -> None:
+    def __init__(self, outbox: Outbox, store: str, lane: str, notify: Notify, ports: Ports) -> None:
         self.outbox, self.store, self.lane = outbox, store, lane
-        self.publish, self.online, self.clock_synced = publish, online, clock_synced
+        self.notify, self.ports = notify, ports
 
     def refund(self, msg: dict, program_version: int) -> None:
         """Queue the refund a POS asked for (a validated refund message)."""
@@ -114,9 +106,9 @@ class Returns:
             "kind": "refund",
             "basket_id": basket_id,
             **more,
-            "offline": not self.online(),
-            "created_at": now_iso(),
-            "clock_synced": self.clock_synced(),
+            "offline": not self.ports.online(),
+            "created_at": self.ports.now_iso(),
+            "clock_synced": self.ports.clock_synced(),
             "program_version": program_version,
         }
 
@@ -128,10 +120,8 @@ class Returns:
             **({"refund_id": op["refund_id"]} if "refund_id" in op else {}),
             **({"reason": reason[:200]} if reason else {}),
             **figures,
-            "at": now_iso(),
+            "at": self.ports.now_iso(),
         }
-        self.publish(topics.notice(self.store, self.lane), "notice", body)
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        if not self.notify(body):
+            log.warning("notice %s for basket %s not sent: broker unreachable", kind,
+                        op["basket_id"])

@@ -16,6 +16,7 @@ COMMANDS = [
     "ledger.commands.serve",
     "ledger.commands.lookup",
     "ledger.commands.members",
+    "ledger.commands.cards",
     "ledger.commands.balance",
     "ledger.commands.qr",
     "ledger.commands.broker_config",

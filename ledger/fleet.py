@@ -3,7 +3,10 @@
 A kiosk's last will says only "offline": the queue depth it had is taken from the last full
 status seen (kept in a small JSON file between runs), so a kiosk that went away while holding
 unsynced ops is still flagged. An "online" status that has not been refreshed for
-``STALE_S`` counts as offline too: that is what a store whose uplink is cut looks like from here.
+``STALE_S`` (``--stale``) counts as offline too: that is what a store whose uplink is cut looks
+like from here. A kiosk that is known (seen before, or provisioned: ``--kiosks``) and has no
+status on the broker at all (it never reported, or the broker lost its retained messages) is
+listed offline as well, never left out.
 """
 
 from __future__ import annotations
@@ -39,27 +42,46 @@ def _age(at: str | None, now: dt.datetime) -> float | None:
         return None
 
 
-def row(store: str, kiosk: str, status: dict, known: dict | None, now: dt.datetime) -> KioskRow:
-    """One kiosk's row: its status, filled in from the last full status when it lacks figures."""
-    full = status if "queue_depth" in status else (known or {})
-    at = status.get("at") or full.get("at")
+def row(store: str, kiosk: str, status: dict | None, known: dict | None, now: dt.datetime,
+        stale_s: float = STALE_S) -> KioskRow:
+    """One kiosk's row: its status (None: none on the broker), filled in from the last full
+    status when it lacks figures."""
+    full = status if status and "queue_depth" in status else (known or {})
+    at = (status or {}).get("at") or full.get("at")
     age = _age(at, now)
-    state = status.get("state", "unknown")
-    if state == "online" and age is not None and age > STALE_S:
-        state = "stale"
+    state = status.get("state", "unknown") if status else "offline"
+    silent = state == "online" and age is not None and age > stale_s
+    if silent:
+        state = "offline"
     depth = full.get("queue_depth")
     oldest = full.get("oldest_pending_s")
     if oldest is not None and age is not None and depth:
         oldest = round(oldest + age, 1)  # the status was that old already
     r = KioskRow(store, kiosk, state, at, full.get("version"), depth, oldest)
-    if state != "online":
-        if depth:
-            r.flag = f"OFFLINE WITH {depth} UNSYNCED OPS"
-        elif depth is None:
-            r.flag = "offline, queue unknown"
-    elif full.get("queue_warning"):
-        r.flag = "queue nearly full"
+    r.flag = _flag(r, status, known, silent, age, full.get("queue_warning"))
     return r
+
+
+def _flag(r: KioskRow, status: dict | None, known: dict | None, silent: bool,
+          age: float | None, queue_warning: bool | None) -> str:
+    if r.state == "online":
+        return "queue nearly full" if queue_warning else ""
+    if r.queue_depth:
+        return f"OFFLINE WITH {r.queue_depth} UNSYNCED OPS"
+    if status is None:
+        return "no status on the broker" if known else "never reported"
+    if silent:
+        return f"no status for {age / 60:.0f} min"
+    return "offline, queue unknown" if r.queue_depth is None else ""
+
+
+def rows(statuses: dict[str, dict], known: dict[str, dict], expected: set[str],
+         now: dt.datetime, stale_s: float = STALE_S) -> list[KioskRow]:
+    """A row for every kiosk with a status, seen before (``known``) or provisioned
+    (``expected``, "store/kiosk"), sorted."""
+    keys = sorted(set(statuses) | set(known) | expected)
+    return [row(*key.split("/"), statuses.get(key), known.get(key), now, stale_s)
+            for key in keys]
 
 
 def load_known(path: str) -> dict:

@@ -78,6 +78,7 @@ class LedgerService:
                              reconnect_min=0.2, reconnect_max=5.0, max_inflight=0,
                              on_connect=self._on_connect, on_loop=self._apply_pending)
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
+        self.link.subscribe(topics.shared(topics.ALL_LOOKUPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
 
     # -- paho's thread: validate, queue --------------------------------------------------
@@ -89,15 +90,32 @@ class LedgerService:
 
     def _classify(self, msg: Incoming) -> None:
         if msg.topic == topics.LOOKUP:
-            request = messages.decode("lookup_request", msg.payload)
-            if not msg.response_topic or topics.parse_kiosk_topic(msg.response_topic) is None:
-                raise messages.BadMessage("lookup_request: no valid response topic to answer on")
-            self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation))
+            self._legacy_lookup(msg)
             return
         parts = topics.parse_kiosk_topic(msg.topic)
-        if parts is None or parts[2] != "ops":
+        if parts is None or parts[2] not in ("ops", "lookup"):
             raise messages.BadMessage(f"not a topic the ledger reads: {msg.topic!r}")
-        self.ops.append(OpIn(parts[0], parts[1], messages.decode("op", msg.payload)))
+        store, kiosk, leaf = parts
+        if leaf == "ops":
+            self.ops.append(OpIn(store, kiosk, messages.decode("op", msg.payload)))
+            return
+        # The ACL lets only this kiosk write its lookup topic: answer on its own reply topic.
+        reply_topic = topics.lookup_reply(store, kiosk)
+        if msg.response_topic and msg.response_topic != reply_topic:
+            raise messages.BadMessage(f"lookup_request from {store}/{kiosk}: response topic "
+                                      f"{msg.response_topic!r} is not its own {reply_topic!r}")
+        request = messages.decode("lookup_request", msg.payload)
+        self.lookups.put(LookupIn(request, reply_topic, msg.correlation))
+
+    def _legacy_lookup(self, msg: Incoming) -> None:
+        """A lookup on the shared topic: who sent it is unknown, so the reply goes only to a
+        kiosk's lookup-reply topic, never into its acks, status or config."""
+        request = messages.decode("lookup_request", msg.payload)
+        parts = topics.parse_kiosk_topic(msg.response_topic or "")
+        if parts is None or parts[2] != "lookup-reply":
+            raise messages.BadMessage(f"lookup_request: no valid response topic to answer on "
+                                      f"({msg.response_topic!r} is not a kiosk's lookup-reply)")
+        self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation))
 
     # -- life cycle ------------------------------------------------------------------------
     @property
@@ -165,7 +183,17 @@ class LedgerService:
         self.applied_total += len(acks)
         self.batches_total += 1
         for item, result in acks:  # after COMMIT: an ack always stands for a durable result
-            self.link.publish(topics.acks(item.store, item.kiosk), messages.encode("ack", result), 1)
+            self._publish_ack(item, result)
+
+    def _publish_ack(self, item: OpIn, result: dict) -> None:
+        try:
+            payload = messages.encode("ack", result)
+        except messages.BadMessage as exc:  # one ack that breaks the contract sinks no other
+            log.error("ack for op %s from %s/%s not sent: %s; the op stays applied, and its "
+                      "kiosk resends it until an ack can carry the result", item.op["op_id"],
+                      item.store, item.kiosk, exc)
+            return
+        self.link.publish(topics.acks(item.store, item.kiosk), payload, 1)
 
     def _program_for(self, op: dict) -> Program:
         return self.fixed_program or self.book.for_op(op)
@@ -214,16 +242,20 @@ class LedgerService:
                 for item in _take(self.lookups):
                     try:
                         store = store or LedgerStore(self.db_path, readonly=True)
-                        reply = lookup(store, self.program, item.request)
+                        payload = lookup_reply(store, self.program, item.request)
                     except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
                         log.exception("lookup failed; reconnecting to the database")
                         store = _close(store)
                         continue
-                    self.link.publish(item.response_topic,
-                                      messages.encode("lookup_reply", reply), 1,
+                    self.link.publish(item.response_topic, payload, 1,
                                       correlation=item.correlation, response_topic=None)
         finally:
             _close(store)
+
+
+def lookup_reply(store: LedgerStore, program: Program, request: dict) -> bytes:
+    """The reply to one kiosk lookup, as published: `ledger lookup` prints the same bytes."""
+    return messages.encode("lookup_reply", lookup(store, program, request))
 
 
 def _close(store: LedgerStore | None) -> None:

@@ -10,7 +10,6 @@ PostgreSQL they run side by side and the unique op_id settles a race (see db.ret
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from codes.tokens import token_key
 from ledger import db as dbm
+from mqtt.timestamps import now_iso
 
 
 class LedgerError(ValueError):
@@ -32,10 +32,6 @@ class MemberRow:
     name: str
     tier: str
     balance: int
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def new_member_id() -> str:
@@ -89,8 +85,9 @@ class LedgerStore:
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
                    opening_balance: int = 0, tier: str = "member",
-                   birth_month: int | None = None) -> str:
-        """Create a member with its cards and an opening balance, as one transaction."""
+                   birth_month: int | None = None, card_keys: list[str] = ()) -> str:
+        """Create a member with its cards (``cards`` are UIDs; ``card_keys`` token keys made by
+        codes.card_numbers) and an opening balance, as one transaction."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
@@ -101,6 +98,8 @@ class LedgerStore:
                                 (birth_month, member_id))
             for card in cards:
                 self.bind_token(member_id, "uid", card)
+            for key in card_keys:
+                self.bind_key(member_id, key)
             if opening_balance:
                 self.journal(member_id, "adjust", opening_balance, reason="opening balance")
         return member_id
@@ -110,7 +109,9 @@ class LedgerStore:
                         (member_id, name, tier, now_iso()))
 
     def bind_token(self, member_id: str, kind: str, value: str) -> None:
-        key = token_key(kind, value)
+        self.bind_key(member_id, token_key(kind, value))
+
+    def bind_key(self, member_id: str, key: str) -> None:
         owner = self.member_of(key)
         if owner is not None and owner != member_id:
             raise LedgerError(f"{key} belongs to member {owner} already")

@@ -1,103 +1,377 @@
-"""Writes docs/asyncapi.json, the contract v1 as one AsyncAPI 3 document, from the topic names in
-mqtt.topics and the JSON Schemas in mqtt/schemas, so the document cannot drift from the code.
+"""Writes the contract v1 as AsyncAPI 3 documents, one per role, from the topic names in
+mqtt.topics, the JSON Schemas in mqtt/schemas and the recorded messages in mqtt/examples.json, so
+the documents cannot drift from the code.
 
-    .venv/bin/python -m mqtt.asyncapi > docs/asyncapi.json
+    .venv/bin/python -m mqtt.asyncapi --write docs    # docs/asyncapi.json (POS) and the others
+    .venv/bin/python -m mqtt.asyncapi --role kiosk    # one document on stdout
+
+AsyncAPI's ``send`` and ``receive`` say what *the application the document describes* does, so one
+document cannot be right for the POS, the kiosk and the ledger at once: each role gets its own
+(docs/asyncapi.json is the POS's, the one an integrator feeds a code generator). Each document is
+self-contained: the schemas are embedded under components/schemas, every ``$ref`` is internal.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
 
-from mqtt import topics
+from mqtt import messages, topics
 
-ID = {"description": "an id: [a-z0-9-]{1,32}"}
+ROLES = ("pos", "kiosk", "ledger")
+FILES = {"pos": "asyncapi.json", "kiosk": "asyncapi-kiosk.json", "ledger": "asyncapi-ledger.json"}
+# Our schemas use only keywords that mean the same in draft-07 (what AsyncAPI parsers know) and
+# 2020-12 (what mqtt.messages validates with); tests/test_contract.py checks examples with both.
+SCHEMA_FORMAT = "application/schema+json;version=draft-07"
+ID = {"description": "an id: [a-z0-9-]{1,32}", "examples": ["store-1"]}
+LANE, KIOSK = ("store", "lane"), ("store", "kiosk")
 
-# channel name -> (address, parameters, schema, sender -> receiver, retained, note)
+
+def _channel(address, params, message, sender, receivers, retain, note):
+    return {
+        "address": address,
+        "params": params,
+        "message": message,
+        "sender": sender,
+        "receivers": receivers,
+        "retain": retain,
+        "note": note,
+    }
+
+
 CHANNELS = {
-    "basket": (topics.basket("{store}", "{lane}"), ("store", "lane"), "basket", "POS -> kiosk", True,
-               "The lane's current basket. Publish every change with a higher seq; status goes "
-               "open -> total -> paid or void. Retained, so a kiosk that restarts sees it."),
-    "member": (topics.member("{store}", "{lane}"), ("store", "lane"), "member", "kiosk -> POS",
-               False, "Who is paying: member, balance, projected earn, affordable rewards."),
-    "redemption": (topics.redemption("{store}", "{lane}"), ("store", "lane"), "redemption",
-                   "kiosk -> POS", False,
-                   "Apply (or cancel) a reward's discount on the open basket. The POS shows it in "
-                   "the basket it publishes next; the points are spent only when it is paid."),
-    "refund": (topics.refund("{store}", "{lane}"), ("store", "lane"), "refund", "POS -> kiosk",
-               False, "v1.1. Refund a paid basket, whole or by lines; refund_id is the "
-               "idempotency key. A void of a basket already paid is a whole refund too."),
-    "notice": (topics.notice("{store}", "{lane}"), ("store", "lane"), "notice", "kiosk -> POS",
-               False, "v1.1. What the POS should know about a basket: a return applied (points "
-               "taken back, balance) or refused, and why."),
-    "ops": (topics.ops("{store}", "{kiosk}"), ("store", "kiosk"), "op", "kiosk -> ledger", False,
-            "One earn/redeem operation per paid basket; op_id is the idempotency key. Sent "
-            "again until acked; the ledger reads it through $share/ledger/..."),
-    "acks": (topics.acks("{store}", "{kiosk}"), ("store", "kiosk"), "ack", "ledger -> kiosk",
-             False, "The op's result; a repeated op_id gets the first result as 'duplicate'."),
-    "lookup": (topics.LOOKUP, (), "lookup_request", "kiosk -> ledger", False,
-               "Who holds this token? MQTT 5 request: set response topic and correlation data."),
-    "lookupReply": (topics.lookup_reply("{store}", "{kiosk}"), ("store", "kiosk"), "lookup_reply",
-                    "ledger -> kiosk", False,
-                    "The answer, with the request's correlation data."),
-    "status": (topics.status("{store}", "{kiosk}"), ("store", "kiosk"), "status", "kiosk -> all",
-               True, "Kiosk health; the last will sets state 'offline'."),
-    "program": (topics.PROGRAM, (), "program", "ledger -> kiosk", True,
-                "The active loyalty program, signed with the ledger's program key; a kiosk with "
-                "that public key in [program] keys prices its previews with it. Ops name the "
-                "version they were priced with. See docs/program.md."),
+    "basket": _channel(
+        topics.basket("{store}", "{lane}"),
+        LANE,
+        "basket",
+        "pos",
+        ("kiosk",),
+        True,
+        "The lane's current basket. Publish every change with a higher seq; status goes "
+        "open -> total -> paid or void. Retained, so a kiosk that restarts sees it.",
+    ),
+    "member": _channel(
+        topics.member("{store}", "{lane}"),
+        LANE,
+        "member",
+        "kiosk",
+        ("pos",),
+        False,
+        "Who is paying: member, balance, projected earn, affordable rewards; sent again "
+        "whenever these figures change.",
+    ),
+    "redemption": _channel(
+        topics.redemption("{store}", "{lane}"),
+        LANE,
+        "redemption",
+        "kiosk",
+        ("pos",),
+        False,
+        "Apply (or cancel) a reward's discount on the open basket. The POS shows it in the "
+        "basket it publishes next; the points are spent only when it is paid.",
+    ),
+    "refund": _channel(
+        topics.refund("{store}", "{lane}"),
+        LANE,
+        "refund",
+        "pos",
+        ("kiosk",),
+        False,
+        "v1.1. Refund a paid basket, whole or by lines; refund_id is the idempotency key. A void "
+        "of a basket already paid is a whole refund too (see docs/pos-integration.md, Returns).",
+    ),
+    "notice": _channel(
+        topics.notice("{store}", "{lane}"),
+        LANE,
+        "notice",
+        "kiosk",
+        ("pos",),
+        False,
+        "v1.1. What the POS must know about a basket: a return applied (points taken back, "
+        "balance) or refused, a basket refused, a redemption released, the member changed.",
+    ),
+    "ops": _channel(
+        topics.ops("{store}", "{kiosk}"),
+        KIOSK,
+        "op",
+        "kiosk",
+        ("ledger",),
+        False,
+        "One earn/redeem operation per paid basket; op_id is the idempotency key. Sent again "
+        "until acked; the ledger reads it through $share/ledger/...",
+    ),
+    "acks": _channel(
+        topics.acks("{store}", "{kiosk}"),
+        KIOSK,
+        "ack",
+        "ledger",
+        ("kiosk",),
+        False,
+        "The op's result; a repeated op_id gets the first result as 'duplicate'.",
+    ),
+    "kioskLookup": _channel(
+        topics.lookup("{store}", "{kiosk}"),
+        KIOSK,
+        "lookup_request",
+        "kiosk",
+        ("ledger",),
+        False,
+        "Who holds this token? An MQTT 5 request on the kiosk's own topic: the answer comes on "
+        "this kiosk's lookup-reply channel (a response topic naming another is refused), with "
+        "the request's correlation data.",
+    ),
+    "lookup": _channel(
+        topics.LOOKUP,
+        (),
+        "lookup_request",
+        "kiosk",
+        ("ledger",),
+        False,
+        "The first, shared lookup topic, kept until every kiosk uses kioskLookup: the response "
+        "topic must be the asking kiosk's lookup-reply channel; any other is refused.",
+    ),
+    "lookupReply": _channel(
+        topics.lookup_reply("{store}", "{kiosk}"),
+        KIOSK,
+        "lookup_reply",
+        "ledger",
+        ("kiosk",),
+        False,
+        "The answer to a lookup, with the request's correlation data.",
+    ),
+    "status": _channel(
+        topics.status("{store}", "{kiosk}"),
+        KIOSK,
+        "status",
+        "kiosk",
+        ("pos", "ledger"),
+        True,
+        "Kiosk health, retained, every 30 s and on change; the last will sets state 'offline'. "
+        "A POS may show it at the till; `ledger fleet` reads it centrally.",
+    ),
+    "program": _channel(
+        topics.PROGRAM,
+        (),
+        "program",
+        "ledger",
+        ("kiosk",),
+        True,
+        "The active loyalty program, signed with the ledger's program key; a kiosk with that "
+        "public key in [program] keys prices its previews with it. Ops name the version they "
+        "were priced with. See docs/program.md.",
+    ),
+    "config": _channel(
+        topics.config("{store}", "{kiosk}"),
+        KIOSK,
+        "config",
+        "ledger",
+        ("kiosk",),
+        True,
+        "Retained, signed config update (Ed25519, made by `ledger config-update`, see "
+        "docs/operations.md): applied through a restart, kept once the broker is reached "
+        "with it, dropped again when not.",
+    ),
+    "uplink": _channel(
+        topics.uplink("{store}"),
+        ("store",),
+        "uplink",
+        "broker",
+        ("kiosk",),
+        True,
+        "Published by the store broker itself (Mosquitto's notification_topic): retained '1' "
+        "or '0', the bridge to the ledger's broker is up or down. A kiosk that sees '0' counts "
+        "itself offline: it keeps ops in its outbox and says points are saved.",
+    ),
+}
+TEXT_MESSAGES = {
+    "config": {
+        "type": "string",
+        "maxLength": 65536,
+        "pattern": "^lkc1\\.",
+        "description": "a signed update, lkc1.<payload>.<signature>",
+    },
+    "uplink": {"type": "string", "enum": ["0", "1"]},
+}
+ROLE_NOTES = {
+    "pos": "This is the POS's view: the POS sends the basket and receives member, redemption "
+    "and (optionally) status. Walk-through: docs/pos-integration.md.",
+    "kiosk": "This is the kiosk's view (`kiosk run`). Architecture: docs/architecture.md.",
+    "ledger": "This is the ledger's view (`ledger serve`). See docs/ledger.md.",
 }
 
 
-def document() -> dict:
-    channels, operations, messages = {}, {}, {}
-    for name, (address, params, schema, flow, retain, note) in CHANNELS.items():
+@cache
+def examples() -> dict:
+    """One real message of each kind, recorded by simulation.contract_examples."""
+    return json.loads(resources.files("mqtt").joinpath("examples.json").read_text("utf-8"))
+
+
+def embedded_schema(name: str) -> dict:
+    if name in TEXT_MESSAGES:
+        return TEXT_MESSAGES[name]
+    # $id would rebase references; $schema says 2020-12, where the document says draft-07.
+    return {k: v for k, v in messages.schema(name).items() if k not in ("$schema", "$id")}
+
+
+def _message(name: str, channel: dict) -> dict:
+    schema = messages.schema(name) if name not in TEXT_MESSAGES else TEXT_MESSAGES[name]
+    msg = {
+        "name": name,
+        "title": schema.get("title", name),
+        "summary": schema.get("description", channel["note"]),
+        "contentType": "text/plain" if name in TEXT_MESSAGES else "application/json",
+        "payload": {
+            "schemaFormat": SCHEMA_FORMAT,
+            "schema": {"$ref": f"#/components/schemas/{name}"},
+        },
+        "examples": [
+            {
+                "name": f"{name}-recorded",
+                "summary": "signed by codes.config_update, as `ledger config-update` signs it"
+                if name == "config"
+                else "recorded from a real sale (simulation.contract_examples)",
+                "payload": examples()[name],
+            }
+        ],
+    }
+    if name == "lookup_request":
+        msg["bindings"] = {
+            "mqtt": {
+                "bindingVersion": "0.2.0",
+                "responseTopic": topics.lookup_reply("{store}", "{kiosk}"),
+                "correlationData": {
+                    "type": "string",
+                    "maxLength": 64,
+                    "description": "echoed in the reply",
+                },
+            }
+        }
+    return msg
+
+
+def _operation(role: str, name: str, channel: dict) -> dict:
+    action = "send" if channel["sender"] == role else "receive"
+    flow = f"{channel['sender']} -> {', '.join(channel['receivers'])}"
+    op = {
+        "action": action,
+        "channel": {"$ref": f"#/channels/{name}"},
+        "summary": f"{flow}: {channel['message']}",
+        "messages": [{"$ref": f"#/channels/{name}/messages/{channel['message']}"}],
+        "bindings": {"mqtt": {"bindingVersion": "0.2.0", "qos": 1, "retain": channel["retain"]}},
+    }
+    if name in ("lookup", "kioskLookup"):
+        op["reply"] = {
+            "channel": {"$ref": "#/channels/lookupReply"},
+            "messages": [{"$ref": "#/channels/lookupReply/messages/lookup_reply"}],
+        }
+    return op
+
+
+def _channels_of(role: str) -> dict:
+    """The channels a role sends or receives on; a lookup's reply rides on its request."""
+    return {n: c for n, c in CHANNELS.items() if role == c["sender"] or role in c["receivers"]}
+
+
+def _servers(role: str) -> dict:
+    security = [
+        {"$ref": "#/components/securitySchemes/userPassword"},
+        {"$ref": "#/components/securitySchemes/clientCertificate"},
+    ]
+    broker = "central" if role == "ledger" else "store"
+    where = {
+        "store": "The shop's broker, shared by the POS and the kiosks and bridged to the "
+        "ledger's broker for ops, acks, lookups, status and program.",
+        "central": "The ledger's broker; each shop's broker is bridged to it.",
+    }[broker]
+    return {
+        broker: {
+            "host": f"{broker}-broker.example:8883",
+            "protocol": "secure-mqtt",
+            "protocolVersion": "5",
+            "description": where + " TLS; one username/password "
+            "or client certificate per client, and an ACL that lets each write only its "
+            "own topics (docs/operations.md generates both).",
+            "security": security,
+        },
+        "local": {
+            "host": "localhost:1883",
+            "protocol": "mqtt",
+            "protocolVersion": "5",
+            "description": "A local broker without TLS or passwords, as in the "
+            "simulated walk-through of docs/pos-integration.md.",
+        },
+    }
+
+
+SECURITY = {
+    "userPassword": {
+        "type": "userPassword",
+        "description": "MQTT username and password, one pair per client.",
+    },
+    "clientCertificate": {
+        "type": "X509",
+        "description": "A TLS client certificate, one per client.",
+    },
+}
+
+
+def document(role: str = "pos") -> dict:
+    channels, operations, schemas = {}, {}, {}
+    for name, c in _channels_of(role).items():
         channels[name] = {
-            "address": address, "description": f"{flow}. {note}",
-            "messages": {schema: {"$ref": f"#/components/messages/{schema}"}},
-            **({"parameters": {p: ID for p in params}} if params else {})}
-        sender = flow.split(" -> ")[0]
-        operations[f"{sender}Sends{name[0].upper()}{name[1:]}"] = {
-            "action": "send", "channel": {"$ref": f"#/channels/{name}"},
-            "summary": flow,
-            "bindings": {"mqtt": {"qos": 1, "retain": retain}}}
-        messages[schema] = {"name": schema, "contentType": "application/json",
-                            "payload": {"$ref": f"../mqtt/schemas/{schema}.json"}}
-    channels["uplink"] = {
-        "address": topics.uplink("{store}"), "parameters": {"store": ID},
-        "description": "store broker -> kiosks. Retained '1' or '0': the bridge to the ledger's "
-        "broker is up or down (Mosquitto's notification_topic). A kiosk that sees '0' counts "
-        "itself offline: it keeps ops in its outbox and says points are saved.",
-        "messages": {"uplink": {"$ref": "#/components/messages/uplink"}}}
-    channels["config"] = {
-        "address": topics.config("{store}", "{kiosk}"), "parameters": {"store": ID, "kiosk": ID},
-        "description": "ledger -> kiosk. Retained, signed config update (Ed25519, see "
-        "kiosk/remote_config.py and docs/operations.md): applied through a restart, kept once the "
-        "broker is reached with it, dropped again when not.",
-        "messages": {"config": {"$ref": "#/components/messages/config"}}}
-    messages["config"] = {"name": "config", "contentType": "text/plain",
-                          "payload": {"type": "string", "maxLength": 65536,
-                                      "description": "a signed update as kiosk.remote_config "
-                                      "writes it"}}
-    messages["uplink"] = {"name": "uplink", "contentType": "text/plain",
-                          "payload": {"type": "string", "enum": ["0", "1"]}}
+            "address": c["address"],
+            "title": name,
+            "description": f"{c['sender']} -> {', '.join(c['receivers'])}. {c['note']}",
+            "messages": {c["message"]: _message(c["message"], c)},
+            **({"parameters": {p: ID for p in c["params"]}} if c["params"] else {}),
+        }
+        schemas[c["message"]] = embedded_schema(c["message"])
+        if name != "lookupReply":  # answered through the lookup operation's reply
+            verb = "send" if c["sender"] == role else "receive"
+            operations[f"{verb}{name[0].upper()}{name[1:]}"] = _operation(role, name, c)
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Loyalty kiosk MQTT contract", "version": "1.1.0",
-                 "description": "Contract v1 (v1.1: refunds and notices) between the POS, the kiosk and the ledger. UTF-8 "
-                 "JSON payloads of at most 64 KiB; amounts in integer minor units with an ISO "
-                 "4217 currency; unknown fields are refused. See docs/pos-integration.md."},
+        "id": f"urn:loyalty-kiosk:contract:v1:{role}",
+        "info": {
+            "title": f"Loyalty kiosk MQTT contract v1: the {role}'s view",
+            "version": "1.1.0",
+            "description": "Contract v1 (v1.1 adds refunds and notices; a v1.0 program ignores "
+            "them) between the POS, the kiosk and the ledger. UTF-8 "
+            "JSON payloads of at most 64 KiB; ids match [a-z0-9-]{1,32}; amounts in integer "
+            "minor units with an ISO 4217 currency; unknown fields are refused. QoS 1 "
+            f"everywhere. {ROLE_NOTES[role]}",
+        },
         "defaultContentType": "application/json",
-        "servers": {"store": {"host": "store-broker:1883", "protocol": "mqtt",
-                              "protocolVersion": "5",
-                              "description": "The shop's broker (POS, kiosks); bridged to the "
-                              "ledger's broker for ops, acks, lookups and status."}},
-        "channels": channels, "operations": operations,
-        "components": {"messages": messages}}
+        "servers": _servers(role),
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY},
+    }
 
 
-def main() -> int:
-    json.dump(document(), sys.stdout, indent=2)
+def write(folder: Path) -> list[Path]:
+    written = []
+    for role in ROLES:
+        path = folder / FILES[role]
+        path.write_text(json.dumps(document(role), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m mqtt.asyncapi", description=__doc__.split("\n")[0])
+    p.add_argument("--role", choices=ROLES, default="pos", help="the document to print")
+    p.add_argument("--write", metavar="DIR", type=Path, help="write all three into DIR")
+    args = p.parse_args(argv)
+    if args.write:
+        for path in write(args.write):
+            print(path)
+        return 0
+    json.dump(document(args.role), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

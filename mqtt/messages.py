@@ -13,7 +13,10 @@ from importlib import resources
 
 import fastjsonschema
 
-MAX_PAYLOAD = 64 * 1024
+from mqtt import limits
+
+VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalty/v1)
+MAX_PAYLOAD = limits.PAYLOAD_BYTES
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
                 "lookup_reply", "status", "program", "refund", "notice")
 
@@ -25,7 +28,7 @@ class BadMessage(ValueError):
 @cache
 def schema(name: str) -> dict:
     text = resources.files("mqtt").joinpath("schemas", f"{name}.json").read_text("utf-8")
-    return json.loads(text)
+    return limits.apply(name, json.loads(text))
 
 
 @cache
@@ -56,12 +59,49 @@ def decode(name: str, payload: bytes | str) -> dict:
         raise BadMessage(f"{name}: payload is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise BadMessage(f"{name}: not JSON ({exc.msg} at {exc.pos})") from None
+    except RecursionError:  # deeper than the parser's stack: far past our limit
+        raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)") from None
     if not isinstance(obj, dict):
         raise BadMessage(f"{name}: expected a JSON object, got {type(obj).__name__}")
+    if _brackets(payload) > limits.NESTING and nesting(obj) > limits.NESTING:
+        raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)")
     return validate(name, obj)
+
+
+def _brackets(payload: bytes | str) -> int:
+    """An upper bound of the nesting depth that costs no walk (most messages stop here)."""
+    if isinstance(payload, str):
+        return payload.count("{") + payload.count("[")
+    return payload.count(b"{") + payload.count(b"[")
+
+
+def nesting(obj: object) -> int:
+    """How many objects and arrays are inside one another, walked without recursion."""
+    deepest, todo = 0, [(obj, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            values = node.values() if isinstance(node, dict) else node
+            todo.extend((v, depth + 1) for v in values if isinstance(v, dict | list))
+    return deepest
 
 
 def encode(name: str, obj: dict) -> bytes:
     """Validate our own outgoing message too, so a bug never reaches a peer."""
     validate(name, obj)
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800") read from a peer's JSON
+        raise BadMessage(f"{name}: a text holds a lone UTF-16 surrogate") from None
+    return data
+
+
+def op_fits(op: dict) -> str | None:
+    """Why the ledger would refuse this op (schema or size), or None when it fits: the kiosk
+    asks before it settles a basket, so it never queues an op nobody can apply."""
+    try:
+        size = len(encode("op", op))
+    except BadMessage as exc:
+        return str(exc)
+    return f"op: {size} bytes, more than {MAX_PAYLOAD}" if size > MAX_PAYLOAD else None

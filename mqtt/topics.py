@@ -37,7 +37,7 @@ def refund(store: str, lane: str) -> str:
 
 
 def notice(store: str, lane: str) -> str:
-    """What the POS should know about a basket, e.g. a return's result (kiosk -> POS; v1.1)."""
+    """kiosk -> POS (contract v1.1): what the POS must know about a basket (notice.json)."""
     return f"{ROOT}/stores/{store}/lanes/{lane}/notice"
 
 
@@ -47,6 +47,12 @@ def ops(store: str, kiosk: str) -> str:
 
 def acks(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/acks"
+
+
+def lookup(store: str, kiosk: str) -> str:
+    """Where this kiosk asks the ledger who holds a token: the ACL lets only this kiosk write
+    it, so the ledger answers on this kiosk's own ``lookup_reply`` whatever the request says."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/lookup"
 
 
 def lookup_reply(store: str, kiosk: str) -> str:
@@ -72,9 +78,12 @@ def uplink(store: str) -> str:
     return f"{ROOT}/stores/{store}/uplink"
 
 
+# The first lookup topic, shared by every kiosk: the ledger cannot tell who asked, so it answers
+# only on a kiosk's lookup-reply topic. Kept until every kiosk asks on its own ``lookup`` topic.
 LOOKUP = f"{ROOT}/ledger/lookup"
 PROGRAM = f"{ROOT}/program"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
+ALL_LOOKUPS = f"{ROOT}/stores/+/kiosks/+/lookup"
 ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import fastjsonschema
 
 from mqtt import messages
+from program.bounds import check_limits
 from program.engine import Promotion, PunchCard, Reward
 from program.errors import ProgramError
 from program.rules import RuleProgram, Tier
@@ -101,7 +102,7 @@ def check_body(body: dict) -> dict:
     except fastjsonschema.JsonSchemaException as exc:
         raise ProgramError(exc.message.replace("data.", "", 1).replace("data ", "program ", 1)) \
             from None
-    program_from_body(body)  # the checks the schema cannot express
+    check_limits(program_from_body(body), body)  # the checks the schema cannot express
     return body
 
 

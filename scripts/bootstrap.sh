@@ -8,10 +8,18 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 EXTRAS=${EXTRAS:-kiosk,ledger,sim,nfc,pcsc,qr,test}
 
+# Installed, or provided by an installed package (NodeSource's nodejs provides npm: asking apt
+# for Debian's npm then would replace that nodejs).
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+    dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null |
+        grep -qE "^install ok installed .*(^| |,)$1( |,|\(|$)"
+}
+
 need_apt=()
 while read -r pkg; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+    installed "$pkg" || need_apt+=("$pkg")
 done < scripts/apt-packages.txt
 
 if ((${#need_apt[@]})); then
@@ -37,4 +45,12 @@ if [[ ! -f $stamp || setup.cfg -nt $stamp ]]; then
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q -e ".[$EXTRAS]"
     touch "$stamp"
+fi
+
+# The AsyncAPI parser tests/test_contract.py runs, pinned by tools/asyncapi/package-lock.json.
+# --ignore-scripts: nothing it needs runs at install (one dependency's only script is telemetry).
+lock=tools/asyncapi/package-lock.json
+if [[ ! -f tools/asyncapi/node_modules/.package-lock.json || $lock -nt tools/asyncapi/node_modules/.package-lock.json ]]; then
+    echo "bootstrap: installing tools/asyncapi (npm ci)"
+    (cd tools/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

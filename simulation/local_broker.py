@@ -26,6 +26,7 @@ def free_port() -> int:
 BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/ops out 1",
     "loyalty/v1/stores/{store}/kiosks/+/status out 1",
+    "loyalty/v1/stores/{store}/kiosks/+/lookup out 1",
     "loyalty/v1/ledger/lookup out 1",
     "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in 1",

@@ -1,10 +1,12 @@
 """Scripted scenarios: private brokers (the shop's, bridged to the ledger's), a ledger process,
 the POS simulator and a simulated kiosk, driven line by line, stopping at the first unmet
 expectation. POS steps wait until the kiosk has seen the basket, as a cashier's pace would.
+``expect screen`` reads the lines drawn on the kiosk's panel (display.screens.Frame.lines), in
+the kiosk's language and cut or wrapped as the panel shows them.
 
 One step per line (``#`` starts a comment)::
 
-    member Ada card=04A1B2C3D4E5F6 balance=120   # seed the ledger
+    member Ada card=04A1B2C3D4E5F6 balance=120   # seed the ledger (also uid=, card-number=)
     open coffee:2:350:drinks cake:1:420          # the POS opens a basket (sku:qty:unit_minor[:category])
     tap 04A1B2C3D4E5F6                           # a card on the reader (kind=ndef|sun|uid)
     qr TEXT                                      # a code shown to the scanner
@@ -13,7 +15,7 @@ One step per line (``#`` starts a comment)::
     network down | network up                    # cut / restore the shop's uplink (central broker)
     ledger down | ledger up                      # kill -9 / restart the ledger
     wait 0.5
-    expect screen "Points added" [within 5]      # text on the customer's screen
+    expect screen "Points added" [within 5]      # text drawn on the customer's screen
     expect outbox 0 [within 10]                  # ops queued on the kiosk
     expect balance 04A1B2C3D4E5F6 127 [within 10]  # the ledger's balance of a card or member id
 """
@@ -160,6 +162,12 @@ def wait_retained(broker: Mosquitto, topic: str, payload: bytes, within: float) 
         link.stop()
 
 
+def reads(text: str) -> str:
+    """Text as a person reads it: any case, lines run on, so a sentence the panel wrapped
+    over two lines still matches."""
+    return " ".join(text.split()).lower()
+
+
 def wait_for(check: Callable[[], bool], within: float) -> bool:
     deadline = time.monotonic() + within
     while True:
@@ -199,7 +207,7 @@ class Runner:
     def do_member(self, args: list[str]) -> None:
         opts = dict(a.split("=", 1) for a in args[1:])
         cli = ["members", "add", "--name", args[0]]
-        for key in ("card", "id", "balance"):
+        for key in ("card", "uid", "card-number", "id", "balance"):
             if key in opts:
                 cli += [f"--{key}", opts[key]]
         self.w.ledger.cli(*cli)
@@ -264,10 +272,10 @@ class Runner:
             within, args = float(args[-1]), args[:-2]
         what, rest = args[0], args[1:]
         if what == "screen":
-            text = rest[0]
-            if not wait_for(lambda: text.lower() in self.w.kiosk.screen_text().lower(), within):
+            text = reads(rest[0])
+            if not wait_for(lambda: text in reads(self.w.kiosk.screen_text()), within):
                 raise ScenarioFailed(f"screen shows {self.w.kiosk.screen_text()!r},"
-                                     f" not {text!r}")
+                                     f" not {rest[0]!r}")
         elif what == "outbox":
             n = int(rest[0])
             if not wait_for(lambda: self.w.kiosk.outbox_depth() == n, within):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from display import views as v
 from display.output import open_screen
-from display.text import describe
 from drivers import factory
 from drivers.sim import SimReader
 from kiosk.app import Devices, KioskApp
@@ -80,8 +79,9 @@ class SimulatedKiosk:
         return self.app.online()
 
     def screen_text(self) -> str:
-        view = self.screen.last_view
-        return "\n".join(describe(view)) if view is not None else ""
+        """The lines drawn on the screen, one a line: in the kiosk's language, fitted to its
+        panel, exactly what the device was given (display.screens.Frame.lines)."""
+        return "\n".join(self.screen.shown_lines())
 
     def frame(self):
         """The last frame the display device got, as a PIL image (dummy device)."""

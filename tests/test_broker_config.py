@@ -30,7 +30,7 @@ def secured(tmp_path_factory):
     tls_port, local_port = free_port(), free_port()
     out = ledger_cli("broker-config", "--out", str(d), "--kiosk", "store-1/lane-1/kiosk-1",
                      "--kiosk", "store-1/lane-2/kiosk-2", "--pos", "store-1/lane-2",
-                     "--tls-port", str(tls_port), "--local-port", str(local_port),
+                     "--ledger-worker", "a", "--ledger-worker", "b", "--tls-port", str(tls_port), "--local-port", str(local_port),
                      "--persistence-dir", str(d), "--run-as", "root")
     assert out.returncode == 0, out.stderr
     creds = tomllib.loads((d / "credentials.toml").read_text())["accounts"]
@@ -52,6 +52,7 @@ class Client:
     def __init__(self, port, user, password, ca=None, client_id=None):
         self.messages: list[tuple[str, bytes]] = []
         self.connack = None
+        self.disconnects: list = []  # reason codes: "Session taken over" when kicked
         self.subacks: list[list] = []
         self.done = threading.Event()
         self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or user,
@@ -60,6 +61,7 @@ class Client:
         if ca:
             self.c.tls_set(ca_certs=str(ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.c.on_connect = self._on_connect
+        self.c.on_disconnect = lambda c, u, flags, rc, p: self.disconnects.append(rc)
         self.c.on_subscribe = lambda c, u, mid, rcs, p: self.subacks.append(rcs)
         self.c.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
         self.port = port
@@ -69,6 +71,7 @@ class Client:
         self.done.set()
 
     def connect(self):
+        self.c.reconnect_delay_set(60, 60)  # a kicked client stays out, so the test sees it
         self.c.connect("localhost", self.port, 30)
         self.c.loop_start()
         self.done.wait(10)
@@ -166,3 +169,80 @@ def test_kiosk_link_over_tls_takes_a_burst_of_acks(secured, clients):
     assert wait_for(lambda: len(got) >= 1000, 20), len(got)
     assert got == [b"ack-%d" % i for i in range(1000)]
     k1.stop()
+
+
+def test_a_kiosk_credential_cannot_take_over_the_ledgers_or_another_kiosks_session(secured,
+                                                                                    clients):
+    """The client ids the programs use: `ledger serve` ledger-main (local listener), the kiosk
+    kiosk-STORE-ID over TLS. A stolen kiosk-1 password tries both."""
+    ca = secured["dir"] / "ca.crt"
+    ledger = clients(secured["local"], "ledger", secured["pw"]["ledger"], client_id="ledger-main")
+    ledger.c.subscribe(topics.shared(topics.ALL_OPS), 1)
+    k2 = clients(secured["tls"], K2, secured["pw"][K2], ca=ca, client_id="kiosk-store-1-kiosk-2")
+    assert wait_for(lambda: ledger.subacks, 5) and ledger.accepted and k2.accepted
+    for stolen_id in ("ledger-main", "kiosk-store-1-kiosk-2"):
+        thief = clients(secured["tls"], K1, secured["pw"][K1], ca=ca, client_id=stolen_id)
+        assert thief.accepted, thief.connack  # let in, under its own name
+    time.sleep(1.0)
+    assert ledger.disconnects == [] and k2.disconnects == []
+    k2.c.publish(topics.ops("store-1", "kiosk-2"), b'{"still": "here"}', qos=1).wait_for_publish(5)
+    assert wait_for(lambda: ledger.messages, 5)  # the ledger's session is its own still
+
+
+def test_ledger_workers_over_tls_each_have_an_account_and_share_the_ops(secured, clients):
+    ca = secured["dir"] / "ca.crt"
+    workers = [clients(secured["tls"], f"ledger.{w}", secured["pw"][f"ledger.{w}"], ca=ca,
+                       client_id=f"ledger-{w}") for w in ("a", "b")]
+    for w in workers:
+        w.c.subscribe(topics.shared(topics.ALL_OPS), 1)
+    assert wait_for(lambda: all(w.subacks for w in workers), 5)
+    k1 = clients(secured["tls"], K1, secured["pw"][K1], ca=ca)
+    for i in range(20):
+        k1.c.publish(topics.ops("store-1", "kiosk-1"), b"op-%d" % i, qos=1).wait_for_publish(5)
+    assert wait_for(lambda: sum(len(w.messages) for w in workers) == 20, 10)
+    assert all(w.messages for w in workers) and all(w.disconnects == [] for w in workers)
+
+
+def test_packaged_service_starts_the_generated_config(tmp_path):
+    """As Debian's mosquitto.service does: root runs `mosquitto -c CONFIG`, which drops to
+    `user mosquitto` before it reads the password file and the TLS key."""
+    import os
+    import pwd
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root, as the packaged service runs")
+    try:
+        broker_user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto user (the Debian package makes it)")
+    d = tempfile.mkdtemp(prefix="broker-service-")  # pytest's tmp_path is closed to other users
+    try:
+        os.chmod(d, 0o755)
+        state = os.path.join(d, "state")
+        os.mkdir(state)
+        os.chown(state, broker_user.pw_uid, broker_user.pw_gid)  # as /var/lib/mosquitto is
+        port = free_port()
+        out = ledger_cli("broker-config", "--out", d, "--kiosk", "store-1/lane-1/kiosk-1",
+                         "--tls-port", str(port), "--local-port", "0", "--persistence-dir", state)
+        assert out.returncode == 0, out.stderr
+        for name in ("passwd", "server.key"):
+            st = os.stat(os.path.join(d, name))
+            assert (st.st_gid, st.st_mode & 0o777) == (broker_user.pw_gid, 0o640), name
+        log = tmp_path / "mosquitto.log"
+        with open(log, "wb") as logf:
+            proc = subprocess.Popen([mosquitto_binary(), "-c", os.path.join(d, "mosquitto.conf")],
+                                    stdout=logf, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(0.5)
+            assert proc.poll() is None, log.read_text()
+            creds = tomllib.loads(open(os.path.join(d, "credentials.toml")).read())["accounts"]
+            k1 = Client(port, K1, creds[K1]["password"], ca=os.path.join(d, "ca.crt")).connect()
+            assert k1.accepted, (k1.connack, log.read_text())
+            k1.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    finally:
+        shutil.rmtree(d)

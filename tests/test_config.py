@@ -37,6 +37,10 @@ def test_defaults_fill_missing_sections(tmp_path):
     ('[broker]\ntls = 1\n', ["broker.tls", "true/false"]),
     ('[reader]\ndriver = "acr"\n', ["reader.driver", "one of 'sim', 'nfcpy', 'pcsc', 'none'"]),
     ('[outbox]\ninflight = 0\n', ["outbox.inflight", "out of range"]),
+    ("[reader]\ncard_number_pattern = 'MEMBER-[0-9'\n",
+     ["reader.card_number_pattern", "'MEMBER-[0-9' is not a regular expression"]),
+    ("[reader]\ncard_number_pattern = '[0-9]*'\n", ["reader.card_number_pattern", "empty"]),
+    ('[reader]\nndef_card_from_path = "yes"\n', ["reader.ndef_card_from_path", "true/false"]),
 ])
 def test_each_error_names_key_file_and_allowed(tmp_path, extra, words):
     with pytest.raises(ConfigError) as err:

@@ -115,6 +115,7 @@ def test_unplugged_panel_keeps_the_kiosk_running_retries_and_reports(caplog):
         screen.show(MEMBER)  # must not raise
     assert screen.health == "error: [Errno 121] Remote I/O error"
     assert "display failed" in caplog.text and frames == [IDLE]
+    assert screen.shown_lines() == ["Bean There", "Tap your card"], "the frame the panel took"
     tries = device.attempts
     clock.now += 1
     screen.tick()
@@ -132,6 +133,7 @@ def test_unplugged_panel_keeps_the_kiosk_running_retries_and_reports(caplog):
         screen.tick()
     assert screen.health == "ok" and "display back" in caplog.text
     assert device.image == render(v.Reading()), "the newest screen is redrawn"
+    assert screen.shown_lines() == ["Reading card…", "Hold still"]
     assert device.levels[-1] == 200, "contrast restored: a re-powered panel forgets it"
 
 

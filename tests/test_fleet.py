@@ -72,7 +72,54 @@ def test_a_status_not_refreshed_counts_as_offline():
     old = {"v": 1, "state": "online", "queue_depth": 2, "oldest_pending_s": 60.0,
            "at": "2026-01-01T11:50:00+00:00"}
     r = fleet.row("store-1", "kiosk-3", old, None, now)
-    assert r.state == "stale" and r.flag == "OFFLINE WITH 2 UNSYNCED OPS"
+    assert r.state == "offline" and r.flag == "OFFLINE WITH 2 UNSYNCED OPS"
     assert r.oldest_pending_s == 660.0
     fresh = {**old, "at": "2026-01-01T11:59:50+00:00"}
     assert fleet.row("store-1", "kiosk-3", fresh, None, now).flag == ""
+
+
+def test_a_silent_kiosk_shows_offline_even_with_an_empty_queue():
+    now = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    old = {"v": 1, "state": "online", "queue_depth": 0, "oldest_pending_s": None,
+           "at": "2026-01-01T11:55:00+00:00"}
+    r = fleet.row("store-1", "kiosk-3", old, None, now, stale_s=60)
+    assert (r.state, r.flag) == ("offline", "no status for 5 min")
+    assert fleet.row("store-1", "kiosk-3", old, None, now, stale_s=600).state == "online"
+
+
+def test_known_and_provisioned_kiosks_without_a_status_show_offline(broker, tmp_path):
+    """kiosk-1 reported once, then its retained status went (a broker restarted without
+    persistence); kiosk-9 is provisioned and never reported. Neither may vanish from the list."""
+    from mqtt import messages, topics
+    from mqtt.client import MqttLink
+
+    state = tmp_path / "fleet.json"
+    provisioned = tmp_path / "kiosks.txt"
+    provisioned.write_text("# the shop's kiosks\nstore-1/lane-1/kiosk-1\nstore-1/lane-9/kiosk-9\n")
+    link = MqttLink(host=broker.host, port=broker.port, client_id="test-kiosk-1")
+    link.start()
+    assert link.wait_connected(10)
+    status = {"v": 1, "state": "online", "queue_depth": 2, "oldest_pending_s": 30.0,
+              "at": dt.datetime.now(dt.UTC).isoformat()}
+    link.publish(topics.status("store-1", "kiosk-1"), messages.encode("status", status), 1,
+                 retain=True)
+    assert wait_for(lambda: "kiosk-1" in rows(broker, state)[1], 10)
+    link.publish(topics.status("store-1", "kiosk-1"), b"", 1, retain=True)  # retained gone
+    link.stop()
+
+    out = fleet_cli(broker, state, "--json", "--kiosks", str(provisioned))
+    seen = {r["kiosk"]: r for r in json.loads(out.stdout)}
+    assert (seen["kiosk-1"]["state"], seen["kiosk-1"]["flag"]) == \
+        ("offline", "OFFLINE WITH 2 UNSYNCED OPS")
+    assert (seen["kiosk-9"]["state"], seen["kiosk-9"]["flag"]) == ("offline", "never reported")
+    assert out.returncode == 1  # offline holding ops
+    text = fleet_cli(broker, state, "--kiosks", str(provisioned)).stdout
+    assert "kiosk-9" in text and "never reported" in text
+
+
+def test_a_bad_kiosks_file_is_named(broker, tmp_path):
+    bad = tmp_path / "kiosks.txt"
+    bad.write_text("store-1/kiosk-1\n")
+    out = fleet_cli(broker, tmp_path / "fleet.json", "--kiosks", str(bad))
+    assert out.returncode == 2
+    assert f"--kiosks {bad}: kiosk 'store-1/kiosk-1': expected STORE/LANE/KIOSK" in out.stderr

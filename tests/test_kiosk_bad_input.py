@@ -84,7 +84,7 @@ def test_bad_payloads_are_logged_and_nothing_is_lost(rig, caplog):
 
     # Still alive: a new basket shows up on the screen, and the op is still queued.
     pos.publish(topics.basket("store-1", "lane-1"), basket(1, "total", "b-2", 2500), retain=True)
-    assert wait_for(lambda: "25.00 EUR" in kiosk.screen_text())
+    assert wait_for(lambda: "€25.00" in kiosk.screen_text())
     assert [p.op_id for p in kiosk.app.outbox.pending()] == [queued]
 
 

@@ -5,8 +5,9 @@ a bad refund message is refused with its reason; a full outbox tells the POS."""
 import pytest
 
 from kiosk.outbox import Outbox
+from kiosk.ports import Ports
 from kiosk.returns import Returns, read_refund, refund_op_id, void_op_id
-from mqtt import messages
+from mqtt import messages, topics
 
 SALE = {
     "v": 1,
@@ -34,11 +35,13 @@ def notices():
 
 @pytest.fixture
 def returns(box, notices):
-    def publish(topic, schema, body):
-        notices.append((topic, messages.encode(schema, body) and body))
+    def notify(body):
+        notices.append((topics.notice("store-1", "lane-1"), messages.encode("notice", body) and body))
         return True
 
-    return Returns(box, "store-1", "lane-1", publish, lambda: True, lambda: True)
+    ports = Ports(publish=lambda *a, **k: True, show=lambda view: None, online=lambda: True,
+                  clock_synced=lambda: True)
+    return Returns(box, "store-1", "lane-1", notify, ports)
 
 
 def test_the_same_refund_is_one_op_with_an_id_from_its_refund_id(box, returns):

@@ -85,11 +85,11 @@ def test_program_new_key_refuses_to_overwrite(tmp_path):
 def test_db_upgrade_and_status_on_postgresql(pg_cluster):
     url = pg_cluster.database()
     assert ledger("db", "status", "--db", url).stdout.strip() == \
-        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed, 0011.refunds"
+        "pending: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed, 0011.card_numbers, 0012.refunds"
     refused = ledger("balance", "ada", "--db", url)  # the ledger will not run on an old schema
     assert refused.returncode == 2 and "run `ledger db upgrade --db URL` first" in refused.stderr
     assert ledger("db", "upgrade", "--db", url).stdout.strip() == \
-        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed, 0011.refunds"
+        "applied: 0001.initial, 0002.programs, 0003.tier_since, 0004.punches, 0005.birth_month, 0006.promo_uses, 0007.redeem_index, 0008.operator, 0009.refusal_order, 0010.tier_reviewed, 0011.card_numbers, 0012.refunds"
     assert ledger("db", "status", "--db", url).stdout.strip() == "schema is up to date"
     assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--db", url).returncode == 0
 
@@ -165,7 +165,7 @@ def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):
     db = str(tmp_path / "ledger.db")
     bad = ledger("members", "add", "--name", "Bo", "--birth-month", "13", "--db", db)
     assert bad.returncode == 2 and "must be a number from 1 to 12" in bad.stderr
-    for who, card, month in (("ada", "04AA", "11"), ("bob", "04BB", "5")):
+    for who, card, month in (("ada", "04AAAAAA", "11"), ("bob", "04BBBBBB", "5")):
         assert ledger("members", "add", "--name", who, "--id", who, "--card", card,
                       "--birth-month", month, "--db", db).returncode == 0
     program = tmp_path / "p.toml"
@@ -175,14 +175,14 @@ def test_birthday_month_promotion_from_the_members_birth_month(tmp_path):
     store = LedgerStore(db)
     book = ProgramBook.load(store)
     earned = {}
-    for card in ("04AA", "04BB"):
+    for card in ("04AAAAAA", "04BBBBBB"):
         op = {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": 1, "kind": "sale",
               "token": {"kind": "uid", "value": card}, "basket_id": "b-1", "currency": "EUR",
               "total_minor": 1000, "earn": 0, "redeem": [], "program_version": 2,
               "created_at": "2026-11-26T12:00:00Z"}
         with store.transaction():
             earned[card] = apply_op(store, book.for_op(op), op, ("s", "k", 1))["earned"]
-    assert earned == {"04AA": 60, "04BB": 10}  # November: Ada's birthday month
+    assert earned == {"04AAAAAA": 60, "04BBBBBB": 10}  # November: Ada's birthday month
     assert json.loads(ledger("balance", "ada", "--json", "--db", db).stdout)["balance"] == 60
 
 
@@ -190,9 +190,9 @@ def test_manual_adjustment_with_reason_and_operator(tmp_path):
     import json
 
     db = str(tmp_path / "ledger.db")
-    assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--card", "04A1",
+    assert ledger("members", "add", "--name", "Ada", "--id", "ada", "--card", "04A1A1A1",
                   "--balance", "30", "--db", db).returncode == 0
-    added = ledger("adjust", "04a1", "20", "--reason", "spilt coffee", "--operator", "sam",
+    added = ledger("adjust", "04a1a1a1", "20", "--reason", "spilt coffee", "--operator", "sam",
                    "--db", db)
     assert added.returncode == 0 and added.stdout.strip() == \
         "ada: +20 pts (spilt coffee, by sam); balance 50"

@@ -22,3 +22,14 @@ def test_structured_line_under_the_journal_has_no_time():
     assert line == (f'level=warning logger=kiosk.session msg="card {card_ref("04AABBCC")}'
                     ' said \\"hi\\""')
     assert StructuredFormatter(with_time=True).format(record("x")).startswith("time=")
+
+
+def test_a_qr_codes_counter_is_not_taken_for_a_card():
+    """8 digits are a 4-byte UID only where a card is named; a member QR code's time step is
+    not one (it would hash the very number a technician needs to see a replay)."""
+    line = redact("QR code refused (replay): code for 'ada' step 58851234 already used;"
+                  " text lk1.m.shop.ada.58851234.c2lnbmF0dXJl")
+    assert line.count("58851234") == 2 and "card#" not in line
+    assert redact("queue 12345678 ops") == "queue 12345678 ops"
+    assert redact("card 12345678 refused") == f"card {card_ref('12345678')} refused"
+    assert redact("uid=12345678") == f"uid={card_ref('12345678')}"

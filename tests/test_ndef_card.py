@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from drivers.card_apdu import CardDataError, read_ndef
 from drivers.card_token import CardRejected, TokenPolicy, token_fields
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_ndef, sign_card
-from drivers.sun import SunKeys, make_sun_url
+from drivers.sun import SunKeys, SunParams, make_sun_url
 from drivers.tap import TapTracker
 from tests.pcsc_stack import VirtualCard, type2_memory
 
@@ -30,8 +30,12 @@ def test_uri_query_parameter():
     assert (card.value, card.verified) == ("MEMBER-0042", False)
 
 
-def test_uri_last_path_segment_and_text_record():
-    assert card_from_ndef(msg(ndef.UriRecord("https://l.example/card/12345678/"))).value == "12345678"
+def test_uri_path_segment_only_when_configured_and_text_record():
+    uri = msg(ndef.UriRecord("https://l.example/card/12345678/"))
+    with pytest.raises(NdefCardError) as err:
+        card_from_ndef(uri)
+    assert err.value.reason == "no_card"
+    assert card_from_ndef(uri, NdefCardPolicy(from_path=True)).value == "12345678"
     assert card_from_ndef(msg(ndef.TextRecord("CARD-77"))).value == "CARD-77"
 
 
@@ -129,6 +133,76 @@ def test_policy_plain_uid_only_where_allowed():
         token_fields(b"\x04\x01\x02\x03", None, TokenPolicy(accept_plain_uid=False))
     other = msg(ndef.Record("application/json", "x", b"{}"))  # NDEF, but no card record
     assert token_fields(b"\x04\x01\x02\x03", other, TokenPolicy())[0] == "uid"
+
+
+UID = b"\x04\x01\x02\x03\x04\x05\x06"
+SUN_KEYS = {"sun_meta_key": "00" * 16, "sun_file_key": "11" * 16}
+
+
+def tap(ndef_msg: bytes, **section) -> tuple[str, str, bool]:
+    return token_fields(UID, ndef_msg, TokenPolicy.from_section(section))
+
+
+@pytest.mark.parametrize("uri", ["https://shop.example/welcome", "https://shop.example/",
+                                 "https://shop.example/loyalty?lang=de"])
+def test_shop_link_without_card_number_is_the_uid(uri):
+    # A shop's web link on the card is no card number: the card counts by its UID.
+    assert tap(msg(ndef.UriRecord(uri))) == ("uid", UID.hex().upper(), False)
+    with pytest.raises(CardRejected, match="ndef_no_card"):
+        tap(msg(ndef.UriRecord(uri)), accept_plain_uid=False)
+
+
+def test_card_number_from_path_only_when_configured_and_matching_pattern():
+    card = msg(ndef.UriRecord("https://l.example/m/MEMBER-0042/welcome"))
+    assert tap(card)[0] == "uid"
+    path = {"ndef_card_from_path": True, "card_number_pattern": "MEMBER-[0-9]{4}"}
+    assert tap(card, **path) == ("ndef", "MEMBER-0042", False)
+    assert tap(msg(ndef.UriRecord("https://l.example/welcome")), **path)[0] == "uid"
+
+
+def test_card_number_pattern_narrows_the_rule():
+    narrow = {"card_number_pattern": "MEMBER-[0-9]{4}"}
+    assert tap(msg(ndef.UriRecord("https://l.example/c?c=MEMBER-0042")), **narrow)[1] == \
+        "MEMBER-0042"
+    with pytest.raises(CardRejected) as err:
+        tap(msg(ndef.UriRecord("https://l.example/c?c=CARD-77")), **narrow)
+    assert err.value.reason == "ndef_bad_number" and "MEMBER-[0-9]{4}" in err.value.detail
+    assert tap(msg(ndef.TextRecord("CARD-77")), **narrow)[0] == "uid"  # text, not a number
+    # A pattern cannot widen the rule: spaces are never part of a card number.
+    with pytest.raises(CardRejected, match="ndef_bad_number"):
+        tap(msg(ndef.UriRecord("https://l.example/c?c=MY%20CARD")), card_number_pattern=".+")
+
+
+def test_card_parameter_that_is_no_card_number_is_refused():
+    with pytest.raises(CardRejected) as err:
+        tap(msg(ndef.UriRecord("https://l.example/c?c=ab")))
+    assert err.value.reason == "ndef_bad_number" and "'ab'" in err.value.detail
+
+
+@pytest.mark.parametrize("names", [{"picc": "e", "mac": "c"}, {"picc": "p", "mac": "m"},
+                                   {"picc": "picc_data", "mac": "mac"}])
+def test_sun_url_with_other_parameter_names_refused(names):
+    keys = SunKeys(bytes(16), bytes.fromhex("11" * 16))
+    url = make_sun_url("https://l.example/t", keys, UID, 5, SunParams(**names))
+    with pytest.raises(CardRejected) as err:
+        tap(msg(ndef.UriRecord(url)), **SUN_KEYS)
+    assert err.value.reason in ("sun_bad_params", "sun_malformed")
+    assert err.value.shown.endswith(f"[{err.value.reason}]")
+    # The names in the config make it a verified tap of the card's UID.
+    config = {f"sun_{k}_param": v for k, v in names.items()}
+    assert tap(msg(ndef.UriRecord(url)), **SUN_KEYS, **config) == ("sun", UID.hex().upper(), True)
+
+
+def test_sun_url_with_other_names_and_no_keys_says_unconfigured():
+    url = make_sun_url("https://l.example/t", SunKeys(bytes(16), bytes(16)), UID, 5,
+                       SunParams(picc="e", mac="c"))
+    with pytest.raises(CardRejected, match="sun_unconfigured"):
+        tap(msg(ndef.UriRecord(url)))
+
+
+def test_card_number_pattern_checked_in_config():
+    with pytest.raises(ValueError, match="reader.card_number_pattern"):
+        TokenPolicy.from_section({"card_number_pattern": "MEMBER-[0-9"})
 
 
 def test_policy_from_config_section_names_bad_key():

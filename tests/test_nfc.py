@@ -153,3 +153,24 @@ def test_missing_device_reported_unhealthy():
         assert not health.ok and "cannot open" in health.detail
     finally:
         r.stop()
+
+
+def test_shop_link_without_card_number_is_the_uid_card(rig):
+    make, tag = rig
+    r, ev = make()
+    tag(uri_msg("https://shop.example/welcome"), idm="02FE0000CAFE0042")
+    tok = ev.wait(TokenRead).token
+    assert (tok.kind, tok.value, tok.verified) == ("uid", "02FE0000CAFE0042", False)
+
+
+def test_sun_url_under_other_parameter_names_refused(rig):
+    from drivers.sun import SunParams
+
+    keys = SunKeys(b"\x01" * 16, b"\x02" * 16)
+    make, tag = rig
+    r, ev = make(sun_meta_key="01" * 16, sun_file_key="02" * 16)
+    url = make_sun_url("https://l.example/t", keys, bytes.fromhex("04DE5F1EACC040"), 3,
+                       SunParams(picc="e", mac="c"))  # c= would pass for a card number
+    tag(uri_msg(url))
+    assert ev.wait(ReadFailed).reason == "card not accepted here [sun_bad_params]"
+    assert not [e for e in ev.seen + ev.drain(0.5) if isinstance(e, TokenRead)]

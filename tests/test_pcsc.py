@@ -218,3 +218,23 @@ def test_factory_opens_pcsc_reader_from_validated_config(pcscd, tmp_path):
         card.remove()
     finally:
         r.stop()
+
+
+def test_shop_link_without_card_number_is_the_uid_card(reader, pcscd):
+    r, ev = reader()
+    uid = bytes.fromhex("04C0FFEE001122")
+    card = VirtualCard(pcscd.port, uid, ndef4=uri_msg("https://shop.example/welcome")).insert()
+    tok = ev.wait(TokenRead).token
+    assert (tok.kind, tok.value, tok.verified) == ("uid", "04C0FFEE001122", False)
+    card.remove()
+
+
+def test_sun_url_under_other_parameter_names_refused(reader, pcscd):
+    from drivers.sun import SunParams
+
+    r, ev = reader(sun_meta_key=KEY.hex(), sun_file_key=KEY.hex())
+    uid = bytes.fromhex("04DE5F1EACC040")
+    url = make_sun_url("https://l.example/t", SunKeys(KEY, KEY), uid, 7, SunParams(picc="e", mac="c"))
+    card = VirtualCard(pcscd.port, uid, ndef4=uri_msg(url)).insert()
+    assert ev.wait(ReadFailed).reason == "card not accepted here [sun_bad_params]"
+    card.remove()

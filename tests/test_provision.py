@@ -228,3 +228,29 @@ def test_code_scanned_by_the_camera_provisions(tmp_path):
               str(tmp_path / "outbox.db"), "--no-input")
     assert out.returncode == 0, out.stderr
     assert load(conf)["kiosk"]["id"] == "kiosk-7"
+
+
+def test_an_image_scanned_for_the_code_does_not_become_the_camera(tmp_path):
+    """`--scan --qr-device code.png`: the photo of the code is where the code is read from, not
+    the kiosk's camera (OpenCV reads the PNG through the same path as a camera)."""
+    from PIL import Image
+
+    from tests.qr_images import frame, qr_image
+
+    pem, public = new_private_pem()
+    (tmp_path / "p.pem").write_bytes(pem)
+    code = sign(load_private(tmp_path / "p.pem"),
+                {"store": "store-1", "lane": "lane-1", "id": "kiosk-8", "host": "localhost",
+                 "reader": "sim", "display": "dummy", "gpio": "mock"})
+    Image.fromarray(frame([(qr_image(code, 4), (300, 40))], size=(1280, 720))).save(
+        tmp_path / "code.png")
+    conf = tmp_path / "kiosk.toml"
+    out = run("kiosk", "provision", "--scan", "--qr-device", str(tmp_path / "code.png"),
+              f"--trust-key={public}", "--output", str(conf), "--qr", "camera", "--outbox",
+              str(tmp_path / "outbox.db"), "--no-input")
+    assert out.returncode == 0, out.stderr
+    cfg = load(conf)
+    assert cfg["kiosk"]["id"] == "kiosk-8" and cfg["qr"]["driver"] == "camera"
+    assert cfg["qr"]["device"] == ""  # the Pi camera, not code.png
+    assert "code.png" not in conf.read_text()
+    assert "it is not the kiosk's QR device" in out.stderr

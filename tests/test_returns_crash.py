@@ -10,6 +10,7 @@ import sys
 import uuid
 
 from kiosk.outbox import Outbox
+from kiosk.ports import Ports
 from kiosk.returns import Returns
 from mqtt import topics
 from mqtt.client import MqttLink
@@ -50,7 +51,8 @@ def refund(i: int) -> dict:
 def fill(path) -> list[dict]:
     """The kiosk's outbox as a long offline spell leaves it: sales and refunds interleaved."""
     box = Outbox(path)
-    returns = Returns(box, "store-1", "lane-1", lambda *a: True, lambda: False, lambda: False)
+    offline = Ports(publish=lambda *a, **k: False, show=lambda view: None)
+    returns = Returns(box, "store-1", "lane-1", lambda body: True, offline)
     refunds = []
     for i in range(N):
         op = sale(i)

@@ -20,8 +20,8 @@ def test_scenario(scenario):
 
 def test_unmet_expectation_fails_with_the_line(tmp_path):
     bad = tmp_path / "bad.txt"
-    bad.write_text("member Ada card=04AA balance=5\n"
-                   "expect balance 04AA 6 within 1\n")
+    bad.write_text("member Ada card=04AAAAAA balance=5\n"
+                   "expect balance 04AAAAAA 6 within 1\n")
     res = subprocess.run([sys.executable, "-m", "kiosk.cli", "sim", "--scenario", str(bad)],
                          capture_output=True, text=True, timeout=240)
     assert res.returncode == 1

@@ -101,11 +101,16 @@ def _from_flags(args, a) -> None:
     from kiosk.provision import BadAnswer
 
     for name in ("store", "lane", "id", "tls", "ca_file", "cert_file", "key_file", "username",
-                 "reader", "reader_path", "qr", "qr_device", "display", "gpio", "language",
-                 "outbox"):
+                 "reader", "reader_path", "qr", "display", "gpio", "language", "outbox"):
         value = getattr(args, name)
         if value is not None:
             setattr(a, name, value)
+    if args.qr_device is not None:
+        if _is_kiosk_qr_device(args, a):
+            a.qr_device = args.qr_device
+        else:
+            print(f"--qr-device {args.qr_device}: the code was scanned from it; it is not the"
+                  " kiosk's QR device, so the config keeps the code's (or none)", file=sys.stderr)
     if args.qr_key is not None:
         a.qr_keys = args.qr_key
     a.allow_plain = args.allow_plain
@@ -121,6 +126,21 @@ def _from_flags(args, a) -> None:
         if not num.isdigit():
             raise BadAnswer(f"--pin {item!r}: expected NAME=BCM, e.g. button_next=5")
         a.pins[name] = int(num)
+
+
+def _is_kiosk_qr_device(args, a) -> bool:
+    """With --scan, --qr-device names what the code is read from: an image or video file never
+    becomes the kiosk's camera; a camera device node does when the kiosk reads with a camera."""
+    import os
+    import stat
+
+    if not args.scan:
+        return True
+    try:
+        is_device = stat.S_ISCHR(os.stat(args.qr_device).st_mode)
+    except OSError:
+        is_device = False
+    return is_device and a.qr == "camera"
 
 
 def _set_broker(a, text: str) -> None:

@@ -47,6 +47,9 @@ def _section(args) -> dict | None:
     section = dict(cfg["reader"])
     if args.config is None:
         section["sun_counter_file"] = ""  # a bench test must not touch the kiosk's counters
+        print("no --config: SUN read counters are kept in memory for this test only (a replayed"
+              " card is refused only within this run; the kiosk's counter file is neither read"
+              " nor written)", flush=True)
     section["driver"] = args.driver or section["driver"]
     section["path"] = args.path if args.path is not None else section["path"]
     if section["driver"] not in ("nfcpy", "pcsc"):

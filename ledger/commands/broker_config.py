@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import pwd
 import sys
 from pathlib import Path
+
+# What Mosquitto reads after it drops from root to ``user``: these must be readable by it.
+BROKER_READS_SECRETS = ("passwd", "server.key")
 
 
 def register(subs) -> None:
@@ -18,6 +22,10 @@ def register(subs) -> None:
                    help="file of kiosks, one STORE/LANE/KIOSK per line (# comments)")
     p.add_argument("--pos", action="append", default=[], metavar="STORE/LANE",
                    help="a POS account for one lane (repeat)")
+    p.add_argument("--ledger-worker", action="append", default=[], metavar="NAME",
+                   help="an account ledger.NAME for a ledger worker that connects over TLS, where"
+                   " each connection needs its own account (repeat; workers on the broker host"
+                   " share the ledger account on the local listener)")
     p.add_argument("--hostname", action="append", default=[],
                    help="broker name or IP in its TLS certificate (repeat; default localhost)")
     p.add_argument("--ca-cert", help="existing CA certificate (PEM); default: make a new CA")
@@ -34,6 +42,7 @@ def register(subs) -> None:
 
 def _accounts(args):
     from ledger.broker_files import parse_kiosk, parse_pos
+    from mqtt import topics
 
     lines = list(args.kiosk)
     if args.kiosks:
@@ -46,6 +55,9 @@ def _accounts(args):
         if k.user in seen:
             raise ValueError(f"kiosk {k.store}/{k.kiosk} given twice")
         seen[k.user] = k
+    for worker in args.ledger_worker:
+        if not topics.ID_RE.match(worker):
+            raise ValueError(f"ledger worker {worker!r}: expected [a-z0-9-]{{1,32}}")
     return kiosks, pos
 
 
@@ -74,6 +86,26 @@ def _write(path: Path, data: str | bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
+def _readable_by_broker(out: Path, run_as: str) -> None:
+    """Give the secret files Mosquitto reads to its group (root:GROUP 0640): started as root by
+    the packaged service, it drops to ``user RUN_AS`` before it reads them."""
+    if run_as in ("", "root"):
+        return
+    names = " ".join(str(out / n) for n in BROKER_READS_SECRETS)
+    try:
+        group = pwd.getpwnam(run_as).pw_gid
+    except KeyError:
+        print(f"note: no user {run_as!r} here; on the broker host run: chgrp {run_as} {names}",
+              file=sys.stderr)
+        return
+    if os.geteuid() != 0:
+        print(f"note: not root, so {names} stay yours; Mosquitto drops to user {run_as!r} and"
+              f" must read them: run as root: chown root:{run_as} {names}", file=sys.stderr)
+        return
+    for name in BROKER_READS_SECRETS:
+        os.chown(out / name, 0, group)
+
+
 def _tls(args, out: Path) -> None:
     from ledger import broker_files as bf
 
@@ -100,7 +132,8 @@ def _run(args) -> int:
         kiosks, pos = _accounts(args)
         out.mkdir(parents=True, exist_ok=True)
         old = _load_credentials(out / "credentials.toml")
-        users = [bf.LEDGER_USER] + [k.user for k in kiosks] + [p.user for p in pos]
+        users = [bf.LEDGER_USER] + [bf.ledger_worker_user(w) for w in args.ledger_worker]
+        users += [k.user for k in kiosks] + [p.user for p in pos]
         passwords = {u: old.get(u) or bf.new_password() for u in users}
         _tls(args, out)
     except (ValueError, OSError) as exc:
@@ -112,8 +145,9 @@ def _run(args) -> int:
                             max_queued=bf.queue_limit(len(kiosks), args.ops_per_kiosk))
     _write(out / "credentials.toml", _credentials_toml(passwords), 0o600)
     _write(out / "passwd", bf.password_file(passwords), 0o640)
-    _write(out / "acl", bf.acl_file(kiosks, pos), 0o644)
+    _write(out / "acl", bf.acl_file(kiosks, pos, args.ledger_worker), 0o644)
     _write(out / "mosquitto.conf", bf.mosquitto_conf(opts), 0o644)
+    _readable_by_broker(out, args.run_as)
     print(f"wrote {out}/: mosquitto.conf passwd acl ca.crt server.crt server.key credentials.toml"
           f" ({len(kiosks)} kiosks, {len(pos)} POS, ledger)")
     if (out / "ca.key").exists():

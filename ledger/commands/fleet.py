@@ -17,8 +17,14 @@ def register(subs) -> None:
     p.add_argument("--password", default="", help="or env LEDGER_MQTT_PASSWORD")
     p.add_argument("--ca-file", default="", help="connect with TLS, verifying with this CA")
     p.add_argument("--wait", type=float, default=2.0, help="seconds to collect retained statuses")
-    p.add_argument("--state", default=DEFAULT_STATE,
-                   help="file remembering each kiosk's last full status ('' for none)")
+    p.add_argument("--state", default=os.environ.get("LEDGER_FLEET_STATE", DEFAULT_STATE),
+                   help="file remembering each kiosk's last full status ('' for none;"
+                   f" env LEDGER_FLEET_STATE; default {DEFAULT_STATE})")
+    p.add_argument("--kiosks", metavar="FILE", help="the kiosks provisioned, one STORE/LANE/KIOSK"
+                   " a line (as for `ledger broker-config`): one that never reported shows offline")
+    p.add_argument("--stale", type=float, default=120.0, metavar="SECONDS",
+                   help="a kiosk whose last status is older than this shows offline (default 120;"
+                   " kiosks publish every 30 s)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run)
 
@@ -56,20 +62,35 @@ def collect(args) -> dict[str, dict] | None:
     return statuses
 
 
+def _provisioned(path: str | None) -> set[str]:
+    """The store/kiosk keys of the STORE/LANE/KIOSK lines of the file (# comments)."""
+    from pathlib import Path
+
+    from ledger.broker_files import parse_kiosk
+
+    if not path:
+        return set()
+    lines = [ln.split("#")[0].strip() for ln in Path(path).read_text(encoding="utf-8").splitlines()]
+    return {f"{k.store}/{k.kiosk}" for k in map(parse_kiosk, filter(None, lines))}
+
+
 def _run(args) -> int:
     import datetime as dt
     import json
 
     from ledger import fleet
 
+    try:
+        expected = _provisioned(args.kiosks)
+    except (OSError, ValueError) as exc:
+        print(f"fleet: --kiosks {args.kiosks}: {exc}", file=sys.stderr)
+        return 2
     statuses = collect(args)
     if statuses is None:
         print(f"fleet: broker {args.host}:{args.port} not reachable or refused us", file=sys.stderr)
         return 2
     known = fleet.load_known(args.state)
-    now = dt.datetime.now(dt.UTC)
-    rows = [fleet.row(*key.split("/"), statuses[key], known.get(key), now)
-            for key in sorted(statuses)]
+    rows = fleet.rows(statuses, known, expected, dt.datetime.now(dt.UTC), args.stale)
     fleet.save_known(args.state, known, statuses)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=1))

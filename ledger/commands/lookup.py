@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from ledger.commands import add_db_option, open_store
 
@@ -16,10 +17,23 @@ def register(subs) -> None:
 
 
 def _lookup(args) -> int:
-    from ledger.apply import lookup
-    from program.engine import DefaultProgram
+    from ledger.programs import ProgramBook
+    from ledger.service import lookup_reply
+    from mqtt import messages
 
-    reply = lookup(open_store(args), DefaultProgram(),
-                   {"v": 1, "token": {"kind": args.kind, "value": args.value}})
-    print(json.dumps(reply, indent=2))
+    store = open_store(args)
+    try:
+        # The request a kiosk sends, checked as `ledger serve` checks it.
+        request = messages.decode(
+            "lookup_request",
+            messages.encode(
+                "lookup_request", {"v": 1, "token": {"kind": args.kind, "value": args.value}}
+            ),
+        )
+    except messages.BadMessage as exc:
+        print(f"ledger lookup: {exc}", file=sys.stderr)
+        return 2
+    # The active program, as `ledger serve` loads it: the reply is the bytes it would publish.
+    reply = json.loads(lookup_reply(store, ProgramBook.load(store).active, request))
+    print(json.dumps(reply, indent=2, ensure_ascii=False))
     return 0 if reply["found"] else 1

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from ledger.commands import add_db_option, open_store
+from ledger.commands.card_args import legacy_card_arg, number_arg, read_as_uid_but_number, uid_arg
 from mqtt.topics import id_arg
-
-
-def _card(text: str) -> str:
-    if not text or len(text) > 64 or not text.isprintable() or " " in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a card number or UID")
-    return text
 
 
 def register(subs) -> None:
@@ -25,8 +19,13 @@ def register(subs) -> None:
     add = sub.add_parser("add", help="create a member")
     add_db_option(add)
     add.add_argument("--name", required=True, help="display name (shown on the kiosk)")
-    add.add_argument("--card", action="append", default=[], type=_card,
-                     help="card UID or number (repeatable)")
+    add.add_argument("--card-number", dest="numbers", action="append", default=[],
+                     type=number_arg, metavar="NUMBER",
+                     help="number printed on the card, e.g. MEMBER-0042 (repeatable)")
+    add.add_argument("--uid", dest="uids", action="append", default=[], type=uid_arg,
+                     metavar="HEX", help="card chip UID in hex, e.g. 04A1B2C3D4E5F6 (repeatable)")
+    add.add_argument("--card", action="append", default=[], type=legacy_card_arg,
+                     help="older form: hex digits only is a UID, anything else a card number")
     add.add_argument("--id", type=id_arg, default=None, help="member id (default: generated)")
     add.add_argument("--balance", type=int, default=0, help="opening balance in points")
     add.add_argument("--birth-month", type=_month, default=None, metavar="1-12",
@@ -60,11 +59,16 @@ def _add(args) -> int:
     if len(args.name) > 64 or not args.name.isprintable():
         print("ledger: --name must be printable and at most 64 characters", file=sys.stderr)
         return 2
+    keys = list(dict.fromkeys([*args.numbers, *args.uids, *args.card]))
     try:
-        member_id = open_store(args).add_member(args.name, args.card, args.id, args.balance,
-                                                birth_month=args.birth_month)
+        member_id = open_store(args).add_member(args.name, [], args.id, args.balance,
+                                                birth_month=args.birth_month, card_keys=keys)
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1
+    for value in read_as_uid_but_number(args.card):
+        print(f"ledger: --card {value} registered as a UID; if it is the number printed on the"
+              f" card, run `ledger cards replace --uid {value} --new-card-number {value}`",
+              file=sys.stderr)
     print(member_id)
     return 0

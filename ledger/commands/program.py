@@ -83,6 +83,7 @@ def _load(args) -> int:
 
 
 def _show(args) -> int:
+    from ledger.program_text import describe
     from program.files import program_from_body
 
     rows = {v: (body, at) for v, body, at in open_store(args).programs()}
@@ -100,52 +101,6 @@ def _show(args) -> int:
         return 0
     print("\n".join(describe(program_from_body(body), loaded_at)))
     return 0
-
-
-def describe(p, loaded_at: str) -> list[str]:
-    """A program as a shop owner reads it back."""
-    lines = [f"{p.name} (version {p.version}, loaded {loaded_at}, {p.currency}, {p.timezone})",
-             f"earning: {float(p.points_per_unit):g} pt per currency unit, rounded {p.rounding}"
-             + (f", min spend {p.min_spend_minor}" if p.min_spend_minor else "")
-             + (f", cap {p.max_points_per_basket}/basket" if p.max_points_per_basket else "")
-             + (f", cap {p.max_points_per_day}/day" if p.max_points_per_day else "")]
-    for what, rules in (("category", p.categories), ("sku", p.skus)):
-        lines += [f"  {what} {k}: x{float(v):g}" for k, v in rules]
-    if p.expire_after_days:
-        lines.append(f"points expire {p.expire_after_days} days after they are earned,"
-                     " oldest first")
-    if p.enrolment_bonus or p.first_visit_bonus:
-        lines.append(f"bonuses: enrolment {p.enrolment_bonus}, first visit {p.first_visit_bonus}")
-    lines += [f"tier {t.tier_id} ({t.name}): {t.min_points} pts in {p.tier_window_days} days,"
-              f" x{float(t.multiplier):g}" for t in p.tiers]
-    if p.tiers and p.tier_hold_days:
-        lines.append(f"a tier is kept at least {p.tier_hold_days} days after it is reached")
-    if p.tiers and p.tier_review:
-        lines.append(f"tiers are reviewed every year on {p.tier_review[0]:02d}-"
-                     f"{p.tier_review[1]:02d} ({p.timezone})")
-    if p.tiers and p.tier_grace_days:
-        lines.append(f"a member below their tier at its review keeps it {p.tier_grace_days}"
-                     " days more")
-    for r in p.catalogue:
-        kind = (f"{r.percent}% off" if r.percent else f"free {r.sku}" if r.sku
-                else f"{r.discount_minor} off")
-        lines.append(f"reward {r.reward_id} ({r.name}): {r.cost} pts, {kind}"
-                     + (f", tiers {', '.join(r.tiers)}" if r.tiers else ""))
-    for c in p.punch_cards:
-        what = ", ".join(c.skus + c.categories)
-        lines.append(f"punch card {c.card_id} ({c.name}): every {c.every} of {what}:"
-                     f" +{c.bonus_points} pts")
-    for pr in p.promotions:
-        text = (f"promotion {pr.promo_id} ({pr.name}): x{float(pr.multiplier):g}"
-                f" +{pr.bonus_points} pts,"
-                f" days {','.join(pr.days) or 'all'}")
-        if pr.hours:
-            text += f", hours {pr.hours[0]:%H:%M}-{pr.hours[1]:%H:%M}"
-        if pr.start or pr.end:
-            text += f", {pr.start or '...'} to {pr.end or '...'}"
-        lines.append(text)
-    lines.append(f"ops priced with an older version are honoured for {p.grace_hours} h")
-    return lines
 
 
 def _expire(args) -> int:

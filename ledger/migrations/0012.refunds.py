@@ -3,7 +3,7 @@ each refund applied, so a line is never refunded twice (see program.refunds)."""
 
 from yoyo import step
 
-__depends__ = {"0010.tier_reviewed"}
+__depends__ = {"0011.card_numbers"}
 
 steps = [
     step(

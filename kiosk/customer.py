@@ -1,0 +1,65 @@
+"""Who is at the counter: the token they showed, what the kiosk knows of them, what they hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codes import tokens
+from drivers import base as d
+
+
+@dataclass
+class Member:
+    """What the kiosk knows about a member; the balance is the ledger's last word."""
+
+    member_id: str = ""
+    name: str = ""
+    tier: str = "member"
+    balance: int = 0
+    known: bool = False  # the ledger confirmed the member exists
+
+
+@dataclass
+class Customer:
+    """The person at the counter now: their token, who they are, what they hold."""
+
+    token: d.Token
+    member: Member
+    lookup_id: str = ""
+    lookup_deadline: float = 0.0
+    answered: bool = False  # the ledger replied (found or not)
+    maybe_new: bool = False  # offline, and this kiosk has never seen the card
+    enrol: bool = False
+    selected: int = -1
+    held: list[str] = field(default_factory=list)  # reward ids the POS was asked to apply
+    basket_id: str = ""
+
+    def attachment_record(self) -> dict:
+        """What the outbox keeps of an attached customer, so a restart finds them again."""
+        t = self.token
+        return {"kind": t.kind, "value": t.value, "reader": t.reader, "verified": t.verified,
+                "member": self.member.__dict__, "held": self.held, "enrol": self.enrol}
+
+    @classmethod
+    def from_attachment(cls, data: dict, basket_id: str) -> Customer:
+        """The customer :meth:`attachment_record` saved for ``basket_id``."""
+        token = d.Token(data["kind"], data["value"], data["reader"], verified=data["verified"])
+        return cls(token, Member(**data["member"]), held=data["held"], enrol=data["enrol"],
+                   basket_id=basket_id, answered=True)
+
+
+def token_key(token: d.Token) -> str:
+    """The key the ledger uses for this card or code (codes.tokens)."""
+    return tokens.token_key(token.kind, token.value)
+
+
+def short_card(token: d.Token) -> str:
+    """A name for a card nobody has named yet: its last four digits."""
+    return "Card ..." + token.value[-4:] if token.kind != "qr" else "Member"
+
+
+def offers_enrolment(c: Customer) -> bool:
+    """An unknown card the ledger did not find, or one seen offline for the first time."""
+    # Offline we cannot ask; joining twice is harmless (the ledger keeps the first member).
+    return not c.member.known and (c.answered or c.maybe_new)
+

@@ -1,0 +1,166 @@
+"""Records one real message of each kind in contract v1, as the programs build them, for the
+examples of the AsyncAPI documents (mqtt/examples.json, read by mqtt.asyncapi).
+
+A sale with a redemption runs on the scenario world (store broker bridged to the central broker,
+`ledger serve` with a program key, a simulated kiosk, the POS simulator) while a client on the
+store broker keeps what crosses it. The signed config update is made by codes.config_update, as
+`ledger config-update` makes it.
+
+    .venv/bin/python -m simulation.contract_examples > mqtt/examples.json
+    .venv/bin/python -m mqtt.asyncapi --write docs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from mqtt import topics
+from mqtt.client import MqttLink
+from simulation.scenario import Runner, ScenarioFailed, World, wait_for
+
+PROGRAM = Path(__file__).parent.parent / "docs" / "examples" / "program.toml"
+SALE = """
+member Ada card=04A1B2C3D4E5F6 balance=240
+open coffee:2:350:drinks cake:1:420:food
+tap 04A1B2C3D4E5F6
+expect screen "240 pts"
+press next
+press select
+expect screen "Reward applied"
+total
+pay
+expect outbox 0
+""".splitlines()
+
+# topic leaf -> schema name
+LEAVES = {
+    "basket": "basket",
+    "member": "member",
+    "redemption": "redemption",
+    "ops": "op",
+    "acks": "ack",
+    "lookup": "lookup_request",
+    "lookup-reply": "lookup_reply",
+    "status": "status",
+    "program": "program",
+    "uplink": "uplink",
+    "refund": "refund",
+    "notice": "notice",
+}
+
+
+class Recorder:
+    """Every message on the store broker, by schema name, in arrival order."""
+
+    def __init__(self, broker) -> None:
+        self.seen: dict[str, list] = {}
+        self._lock = threading.Lock()
+        self.link = MqttLink(
+            host=broker.host,
+            port=broker.port,
+            client_id="examples-recorder",
+            clean_start=True,
+            on_message=self._on,
+        )
+        self.link.subscribe(f"{topics.ROOT}/#", 1)
+
+    def _on(self, msg) -> None:
+        name = LEAVES.get(msg.topic.rsplit("/", 1)[-1])
+        if name is None or not msg.payload:
+            return
+        text = msg.payload.decode("utf-8")
+        body = text if name == "uplink" else json.loads(text)
+        with self._lock:
+            self.seen.setdefault(name, []).append(body)
+
+    def pick(self) -> dict:
+        """The most telling message of each kind: the member as the ledger first confirmed it, the
+        status of a running kiosk (not its last will), the first of the others."""
+        with self._lock:
+            seen = {k: list(v) for k, v in self.seen.items()}
+        chosen = {name: bodies[0] for name, bodies in seen.items()}
+        chosen["member"] = next(
+            (m for m in seen.get("member", []) if not m.get("balance_is_cached")),
+            chosen.get("member"),
+        )
+        chosen["status"] = next(
+            (s for s in seen.get("status", []) if s["state"] == "online"), chosen.get("status")
+        )
+        return chosen
+
+
+def _refund_the_cake(recorder: Recorder) -> None:
+    """A POS refund of one line of the paid sale (contract v1.1); the kiosk's notice follows."""
+    if not wait_for(lambda: "basket" in recorder.pick(), 10):
+        raise ScenarioFailed("no basket message seen")
+    with recorder._lock:
+        basket = recorder.seen["basket"][-1]
+    refund = {"v": 1, "refund_id": "r-" + basket["basket_id"][2:] + "-1",
+              "basket_id": basket["basket_id"], "lines": [{"sku": "cake", "qty": 1}],
+              "reason": "returned"}
+    topic = topics.refund("store-1", "lane-1")
+    if not recorder.link.publish(topic, json.dumps(refund).encode(), 1):
+        raise ScenarioFailed("refund not published")
+
+
+def config_update_example() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from codes.config_update import sign_update
+
+    return sign_update(
+        Ed25519PrivateKey.generate(), "store-1", "kiosk-1", 7, {"lookup": {"timeout_ms": 800}}
+    )
+
+
+def _program_key(workdir: Path) -> Path:
+    from codes.keys import new_private_pem
+
+    path = workdir / "program.pem"
+    path.write_bytes(new_private_pem()[0])
+    return path
+
+
+def record(workdir: Path) -> dict:
+    """Schema name -> one real message (a dict, or the text of a text/plain message)."""
+    os.environ["LEDGER_PROGRAM_KEY"] = str(_program_key(workdir))  # the ledger publishes program
+    world = World(workdir)
+    try:
+        world.start_brokers()
+        recorder = Recorder(world.store_broker)
+        recorder.link.start()
+        world.ledger.cli("program", "load", str(PROGRAM))  # what the ledger publishes, signed
+        world.ledger.start()
+        world.start_kiosk()
+        world.start_pos()
+        Runner(world).run(SALE, "contract-examples")
+        _refund_the_cake(recorder)
+        if not wait_for(lambda: len(recorder.pick()) >= len(LEAVES), 10):
+            missing = sorted(set(LEAVES.values()) - set(recorder.pick()))
+            raise ScenarioFailed(f"no {', '.join(missing)} message seen")
+        recorder.link.stop()
+    finally:
+        os.environ.pop("LEDGER_PROGRAM_KEY", None)
+        world.stop()
+    return {**dict(sorted(recorder.pick().items())), "config": config_update_example()}
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="contract-examples-") as tmp:
+        try:
+            examples = record(Path(tmp))
+        except ScenarioFailed as exc:
+            print(f"contract examples: {exc}", file=sys.stderr)
+            return 1
+    json.dump(examples, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
