@@ -205,12 +205,12 @@ class LedgerStore:
 
     # -- many at once (the service's group commit, ledger.batch) ---------------------------
     def applied_many(self, op_ids: list[str]) -> dict[str, dict]:
-        where, values = self._one_of("op_id", op_ids)
+        where, values = self.one_of("op_id", op_ids)
         rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE {where}", values).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def members_of(self, keys: list[str]) -> dict[str, str]:
-        where, values = self._one_of("token_key", keys)
+        where, values = self.one_of("token_key", keys)
         rows = self.db.execute(f"SELECT token_key, member_id FROM tokens WHERE {where}",
                                values).fetchall()
         return dict(rows)
@@ -223,13 +223,13 @@ class LedgerStore:
             self.db.execute("SELECT 1 FROM members WHERE member_id = ANY(?) ORDER BY member_id"
                             " FOR UPDATE", [sorted(member_ids)])
         # A separate statement: on PostgreSQL it reads a snapshot taken after the locks.
-        where, values = self._one_of("m.member_id", member_ids)
+        where, values = self.one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
             f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}", values).fetchall()
         return {r[0]: (int(r[2]), r[1]) for r in rows}
 
-    def _one_of(self, column: str, values: list) -> tuple[str, list]:
+    def one_of(self, column: str, values: list) -> tuple[str, list]:
         """``column`` is one of ``values``, as a condition that keeps one statement text for
         every batch: PostgreSQL takes the list as one array parameter (psycopg caches no
         statement with more than 50 parameters, and parsing one costs more than the query);
@@ -247,19 +247,19 @@ class LedgerStore:
         basket_id, member_id, body; ledger.sales) in a statement each."""
         at = now_iso()
         if sales:
-            self._insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
+            self.insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
                               [(*row, at) for row in sales])
         if journal:
-            self._insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
+            self.insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
                                           "store", "kiosk", "kiosk_seq", "reason", "at"),
                               [(*row, at) for row in journal])
         if ops:
-            self._insert_rows("ops", ("op_id", "store", "kiosk", "kiosk_seq", "status", "result",
+            self.insert_rows("ops", ("op_id", "store", "kiosk", "kiosk_seq", "status", "result",
                                       "applied_at"),
                               [(op_id, store, kiosk, seq, result["status"], json.dumps(result), at)
                                for op_id, store, kiosk, seq, result in ops])
 
-    def _insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         """Many rows at once: SQLite's executemany runs in C; PostgreSQL takes them by COPY, one
         round trip formatted in C, where executemany costs a pipelined statement per row in
         Python. A duplicate op_id fails either way, and the caller's transaction with it."""
