@@ -203,9 +203,7 @@ class Session:
     def _settle_paid(self, basket: dict) -> None:
         c = self.customer
         if c is None:
-            self.outbox.settle(basket["basket_id"], "paid", None)
-            self.basket = None
-            self.refresh()
+            self._settle_paid_without_member(basket)
             return
         op = self._sale_op(c, basket)
         key, delta = token_key(c.token), ops.points_delta(op)
@@ -224,6 +222,18 @@ class Session:
         self.customer, self.basket = None, None
         self.status.soon()
 
+    def _settle_paid_without_member(self, basket: dict) -> None:
+        """No member: a basket op, so the ledger's facts see the basket too. A full queue
+        keeps its room for points: the basket is settled without it (and said so)."""
+        op = ops.basket_op(basket, self._stamp(), self.lane)
+        try:
+            self.outbox.settle(basket["basket_id"], "paid", op)
+        except OutboxFull as exc:
+            log.warning("basket %s paid, not reported to the ledger: %s", basket["basket_id"], exc)
+            self.outbox.settle(basket["basket_id"], "paid", None)
+        self.basket = None
+        self.refresh()
+
     def _settle_void(self, basket: dict) -> None:
         if self.customer is not None:
             self._release_holds(self.customer, publish=False)
@@ -239,7 +249,7 @@ class Session:
         stamp = self._stamp()
         earn = self.projected_earn(stamp.created_at)  # priced at the time the op carries
         return ops.sale_op(c.token, basket, earn, ops.redemptions(self.program, c.held), stamp,
-                           enrol=c.enrol, member_id=c.member.member_id)
+                           enrol=c.enrol, member_id=c.member.member_id, lane=self.lane)
 
     def _save_op(self, basket_id: str | None, status: str, op: dict, key: str,
                  delta: int) -> OutboxFull | None:

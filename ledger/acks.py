@@ -66,6 +66,11 @@ def refunded(
     return ack
 
 
+def recorded(op_id: str) -> dict:
+    """A basket op recorded: no member, no points (ledger.facts)."""
+    return {"v": 1, "op_id": op_id, "status": "applied"}
+
+
 def rejected(op_id: str, reason: str) -> dict:
     """An op that could not be applied at all, and why."""
     return {"v": 1, "op_id": op_id, "status": "rejected", "reason": reason[:MAX_REASON]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
-from ledger import acks
+from ledger import acks, facts
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.refunds import RefundRefused, apply_refund
@@ -37,6 +37,8 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     try:
         if op["kind"] == "refund":
             result = apply_refund(store, program, op, origin)
+        elif op["kind"] == "basket":
+            result = facts.apply_basket(store, op, origin)
         else:
             result = _apply_new(store, program, op, origin)
     except (Rejected, RefundRefused) as exc:
@@ -44,6 +46,8 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
         if isinstance(exc, RefundRefused) and not exc.final:
             return result  # nothing written: the same op may be tried again later
+        if facts.has_basket(op):  # refused points, but the basket was paid all the same
+            facts.record(store, facts.Fact.of(op, origin, None))
     store.record_op(op["op_id"], origin, result)
     return result
 
@@ -105,6 +109,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
     if quote is not None and op.get("basket_id"):  # what a refund of it will need
         record_sale(store, op["op_id"], origin[0], op["basket_id"], member_id,
                     sale_of(program, basket, quote, rewards))
+    if facts.has_basket(op):
+        facts.record(store, facts.Fact.of(op, origin, member_id, rewards))
     tier = review_tier(store, program, state, earned)
     result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
                           earned, redeemed, refused)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from codes.tokens import token_key
-from ledger import acks
+from ledger import acks, facts
 from ledger.apply import Origin, apply_in_savepoint
 from ledger.sales import sale_row
 from ledger.store import LedgerStore
@@ -28,10 +28,12 @@ log = logging.getLogger(__name__)
 class _Pending:
     def __init__(self, store: LedgerStore) -> None:
         self.store, self.journal, self.ops, self.sales = store, [], [], []
+        self.facts: list[facts.Fact] = []
 
     def flush(self) -> None:
         self.store.write_many(self.journal, self.ops, self.sales)
-        self.journal, self.ops, self.sales = [], [], []
+        facts.write_many(self.store, self.facts)
+        self.journal, self.ops, self.sales, self.facts = [], [], [], []
 
 
 def apply_batch(store: LedgerStore, program_for: Callable[[dict], Program],
@@ -47,6 +49,11 @@ def apply_batch(store: LedgerStore, program_for: Callable[[dict], Program],
         first = done.get(op["op_id"]) or earlier.get(op["op_id"])
         if first is not None:
             results.append(acks.repeated(first))
+            continue
+        if op["kind"] == "basket":
+            result = _basket(pending, op, origin)
+            done[op["op_id"]] = result
+            results.append(result)
             continue
         program = program_for(op)
         member_id = _plain_member(op, program, owners, members)
@@ -80,6 +87,14 @@ def _plain_member(op: dict, program: Program, owners: dict, members: dict) -> st
     return member_id if member_id in members else None
 
 
+def _basket(pending: _Pending, op: dict, origin: Origin) -> dict:
+    """A paid basket with no member: only its fact (ledger.facts)."""
+    pending.facts.append(facts.Fact.of(op, origin, None))
+    result = acks.recorded(op["op_id"])
+    pending.ops.append((op["op_id"], *origin, result))
+    return result
+
+
 def _plain_sale(pending: _Pending, program: Program, op: dict, origin: Origin, member_id: str,
                 members: dict) -> dict:
     balance, tier = members[member_id]
@@ -95,6 +110,7 @@ def _plain_sale(pending: _Pending, program: Program, op: dict, origin: Origin, m
     if op.get("basket_id"):
         pending.sales.append(sale_row(op["op_id"], origin[0], op["basket_id"], member_id,
                                       sale_of(program, basket, quote, ())))
+        pending.facts.append(facts.Fact.of(op, origin, member_id))
     members[member_id] = (balance + earned, tier)
     result = acks.applied(op["op_id"], member_id, balance + earned, tier, earned, 0)
     pending.ops.append((op["op_id"], *origin, result))

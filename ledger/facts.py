@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledger import acks
 from ledger.store import LedgerStore, now_iso
 from program.engine import Reward
 
@@ -110,6 +111,12 @@ def has_basket(op: dict) -> bool:
 
 def record(ledger: LedgerStore, fact: Fact) -> None:
     write_many(ledger, [fact])
+
+
+def apply_basket(ledger: LedgerStore, op: dict, origin: Origin) -> dict:
+    """A ``basket`` op (a paid basket with no member): its fact, and the ack body."""
+    record(ledger, Fact.of(op, origin, None))
+    return acks.recorded(op["op_id"])
 
 
 def write_many(ledger: LedgerStore, facts: Sequence[Fact]) -> None:

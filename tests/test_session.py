@@ -293,7 +293,32 @@ def test_a_new_basket_means_the_last_customer_has_gone(counter):
     counter.tap()
     counter.till("open", basket_id="b-2")
     counter.till("paid", basket_id="b-2")
-    assert counter.queued() == [] and counter.outbox.is_settled("b-2")
+    (op,) = counter.queued()  # the basket is reported, with no member and no points
+    assert op["kind"] == "basket" and "token" not in op and counter.outbox.is_settled("b-2")
+
+
+def test_a_paid_basket_without_a_member_is_queued_once_as_a_basket_op(counter):
+    counter.till("open", items=[("coffee", 2, 350)])
+    counter.till("paid")
+    counter.till("paid")  # the POS publishes the paid basket again (retained, a restart)
+    (op,) = counter.queued()
+    assert (op["kind"], op["basket_id"], op["lane"], op["currency"], op["total_minor"]) == (
+        "basket", "b-1", "lane-1", "EUR", 700)
+    assert op["items"] == [{"sku": "coffee", "qty": 2, "unit_minor": 350}]
+    assert "earn" not in op and "member_id" not in op
+    counter.batch_done()
+    (sent,) = counter.of_kind("ops")
+    assert sent.body["op_id"] == op["op_id"] and messages.validate("op", sent.body)
+    counter.ack(op["op_id"])
+    counter.batch_done()
+    assert counter.queued() == [] and isinstance(counter.screen, v.Idle)
+
+
+def test_a_basket_op_that_finds_the_queue_full_still_settles_the_basket(counter):
+    counter.outbox.max_ops = counter.outbox.depth()  # full
+    counter.till("open")
+    counter.till("paid")
+    assert counter.queued() == [] and counter.outbox.is_settled("b-1")
 
 
 def test_void_releases_the_held_reward_and_writes_no_op(counter):
