@@ -1,4 +1,5 @@
-"""`ledger members` lists members; `ledger members add` creates one with cards and a balance."""
+"""`ledger members` lists members; `ledger members add` creates one with cards and a balance;
+show, update, forget and export are in ledger.commands.member_profile."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 from ledger.commands import add_db_option, open_store
 from ledger.commands.card_args import legacy_card_arg, number_arg, read_as_uid_but_number, uid_arg
+from ledger.commands.member_profile import register_actions
 from mqtt.topics import id_arg
 
 
@@ -31,6 +33,7 @@ def register(subs) -> None:
     add.add_argument("--birth-month", type=_month, default=None, metavar="1-12",
                      help="for birthday-month promotions (the month only is kept)")
     add.set_defaults(func=_add)
+    register_actions(sub)
 
 
 def _month(text: str) -> int:
