@@ -78,5 +78,7 @@ def source(text: str) -> str:
 
 def wording(text: str) -> str:
     if not _WORDING.fullmatch(text):
-        raise ValueError(f"wording {text!r} must be a version like v1 (1 to 32 of A-Z a-z 0-9 . _ -)")
+        raise ValueError(
+            f"wording {text!r} must be a version like v1 (1 to 32 of A-Z a-z 0-9 . _ -)"
+        )
     return text

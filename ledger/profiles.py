@@ -54,7 +54,9 @@ class Profile:
 
     def as_dict(self) -> dict:
         out = asdict(self)
-        out["consent_now"] = {c: asdict(self.consent(c)) for c in {x.channel for x in self.consents}}
+        out["consent_now"] = {
+            c: asdict(self.consent(c)) for c in {x.channel for x in self.consents}
+        }
         return out
 
 
@@ -62,21 +64,39 @@ def profile(store: LedgerStore, member_id: str) -> Profile | None:
     member = store.member(member_id)
     if member is None:
         return None
-    row = store.db.execute(
-        "SELECT email, phone, birth_date, language, forgotten_at, updated_at FROM member_profiles"
-        " WHERE member_id=?", (member_id,)).fetchone() or (None,) * 6
-    labels = store.db.execute("SELECT label FROM member_labels WHERE member_id=? ORDER BY label",
-                              (member_id,)).fetchall()
-    notes = store.db.execute("SELECT note, operator, at FROM member_notes WHERE member_id=?"
-                             " ORDER BY note_id", (member_id,)).fetchall()
-    return Profile(member_id, member.name, *row[:4], tuple(r[0] for r in labels),
-                   tuple({"note": n, "operator": o, "at": a} for n, o, a in notes),
-                   tuple(consents(store, member_id)), row[4], row[5])
+    row = (
+        store.db.execute(
+            "SELECT email, phone, birth_date, language, forgotten_at, updated_at FROM member_profiles"
+            " WHERE member_id=?",
+            (member_id,),
+        ).fetchone()
+        or (None,) * 6
+    )
+    labels = store.db.execute(
+        "SELECT label FROM member_labels WHERE member_id=? ORDER BY label", (member_id,)
+    ).fetchall()
+    notes = store.db.execute(
+        "SELECT note, operator, at FROM member_notes WHERE member_id=? ORDER BY note_id",
+        (member_id,),
+    ).fetchall()
+    return Profile(
+        member_id,
+        member.name,
+        *row[:4],
+        tuple(r[0] for r in labels),
+        tuple({"note": n, "operator": o, "at": a} for n, o, a in notes),
+        tuple(consents(store, member_id)),
+        row[4],
+        row[5],
+    )
 
 
 def consents(store: LedgerStore, member_id: str) -> list[Consent]:
-    rows = store.db.execute("SELECT channel, given, source, wording, address, at FROM consents"
-                            " WHERE member_id=? ORDER BY consent_id", (member_id,)).fetchall()
+    rows = store.db.execute(
+        "SELECT channel, given, source, wording, address, at FROM consents"
+        " WHERE member_id=? ORDER BY consent_id",
+        (member_id,),
+    ).fetchall()
     return [Consent(r[0], bool(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
 
@@ -89,48 +109,74 @@ def _live(store: LedgerStore, member_id: str) -> Profile:
     return found
 
 
-def update(store: LedgerStore, member_id: str, fields: dict[str, str], labels: list[str] = (),
-           unlabel: list[str] = (), note: str = "", operator: str = "") -> Profile:
+def update(
+    store: LedgerStore,
+    member_id: str,
+    fields: dict[str, str],
+    labels: list[str] = (),
+    unlabel: list[str] = (),
+    note: str = "",
+    operator: str = "",
+) -> Profile:
     """Set the given profile ``fields`` (name and CONTACT), add and remove labels, add a staff
     note, in one transaction; the profile as it is now."""
     with store.transaction():
         store.lock_member(member_id)
         _live(store, member_id)
         if "name" in fields:
-            store.db.execute("UPDATE members SET name=? WHERE member_id=?",
-                             (fields["name"], member_id))
+            store.db.execute(
+                "UPDATE members SET name=? WHERE member_id=?", (fields["name"], member_id)
+            )
         contact = {k: v for k, v in fields.items() if k in CONTACT}
         if contact or "name" in fields:
             _upsert(store, member_id, contact)
         if "birth_date" in contact:  # birthday promotions read the month (migration 0005)
-            store.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
-                             (int(contact["birth_date"][5:7]), member_id))
+            store.db.execute(
+                "UPDATE members SET birth_month=? WHERE member_id=?",
+                (int(contact["birth_date"][5:7]), member_id),
+            )
         for text in labels:
-            store.db.execute("INSERT INTO member_labels VALUES (?,?,?) ON CONFLICT DO NOTHING",
-                             (member_id, text, now_iso()))
+            store.db.execute(
+                "INSERT INTO member_labels VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                (member_id, text, now_iso()),
+            )
         for text in unlabel:
-            store.db.execute("DELETE FROM member_labels WHERE member_id=? AND label=?",
-                             (member_id, text))
+            store.db.execute(
+                "DELETE FROM member_labels WHERE member_id=? AND label=?", (member_id, text)
+            )
         if note:
-            store.db.execute("INSERT INTO member_notes(member_id, note, operator, at)"
-                             " VALUES (?,?,?,?)", (member_id, note, operator, now_iso()))
-    log.info("member %s: profile updated (%s)", member_id,
-             ", ".join([*fields, *(["labels"] if labels or unlabel else []),
-                        *(["note"] if note else [])]) or "nothing")
+            store.db.execute(
+                "INSERT INTO member_notes(member_id, note, operator, at) VALUES (?,?,?,?)",
+                (member_id, note, operator, now_iso()),
+            )
+    log.info(
+        "member %s: profile updated (%s)",
+        member_id,
+        ", ".join(
+            [*fields, *(["labels"] if labels or unlabel else []), *(["note"] if note else [])]
+        )
+        or "nothing",
+    )
     return profile(store, member_id)
 
 
 def _upsert(store: LedgerStore, member_id: str, contact: dict[str, str]) -> None:
     now = now_iso()
-    store.db.execute("INSERT INTO member_profiles(member_id, updated_at) VALUES (?,?)"
-                     " ON CONFLICT (member_id) DO NOTHING", (member_id, now))
+    store.db.execute(
+        "INSERT INTO member_profiles(member_id, updated_at) VALUES (?,?)"
+        " ON CONFLICT (member_id) DO NOTHING",
+        (member_id, now),
+    )
     sets = ", ".join(f"{k}=?" for k in contact)  # keys from CONTACT only
-    store.db.execute(f"UPDATE member_profiles SET {sets + ', ' if sets else ''}updated_at=?"
-                     " WHERE member_id=?", (*contact.values(), now, member_id))
+    store.db.execute(
+        f"UPDATE member_profiles SET {sets + ', ' if sets else ''}updated_at=? WHERE member_id=?",
+        (*contact.values(), now, member_id),
+    )
 
 
-def set_consent(store: LedgerStore, member_id: str, channel: str, given: bool, source: str,
-                wording: str) -> Consent:
+def set_consent(
+    store: LedgerStore, member_id: str, channel: str, given: bool, source: str, wording: str
+) -> Consent:
     """Record that the member gave (or withdrew) consent for ``channel``: a new row."""
     with store.transaction():
         store.lock_member(member_id)
@@ -138,11 +184,19 @@ def set_consent(store: LedgerStore, member_id: str, channel: str, given: bool, s
         contact = ADDRESS_OF.get(channel)
         address = getattr(now, contact) if contact else None
         at = now_iso()
-        store.db.execute("INSERT INTO consents(member_id, channel, given, source, wording,"
-                         " address, at) VALUES (?,?,?,?,?,?,?)",
-                         (member_id, channel, int(given), source, wording, address, at))
-    log.info("member %s: consent %s %s (%s, wording %s)", member_id, channel,
-             "given" if given else "withdrawn", source, wording)
+        store.db.execute(
+            "INSERT INTO consents(member_id, channel, given, source, wording,"
+            " address, at) VALUES (?,?,?,?,?,?,?)",
+            (member_id, channel, int(given), source, wording, address, at),
+        )
+    log.info(
+        "member %s: consent %s %s (%s, wording %s)",
+        member_id,
+        channel,
+        "given" if given else "withdrawn",
+        source,
+        wording,
+    )
     return Consent(channel, given, source, wording, address, at)
 
 
@@ -152,11 +206,15 @@ def forget(store: LedgerStore, member_id: str) -> int:
         store.lock_member(member_id)
         _live(store, member_id)
         now = now_iso()
-        store.db.execute("UPDATE members SET name=?, birth_month=NULL WHERE member_id=?",
-                         (FORGOTTEN, member_id))
+        store.db.execute(
+            "UPDATE members SET name=?, birth_month=NULL WHERE member_id=?", (FORGOTTEN, member_id)
+        )
         _upsert(store, member_id, {})
-        store.db.execute("UPDATE member_profiles SET email=NULL, phone=NULL, birth_date=NULL,"
-                         " language=NULL, forgotten_at=? WHERE member_id=?", (now, member_id))
+        store.db.execute(
+            "UPDATE member_profiles SET email=NULL, phone=NULL, birth_date=NULL,"
+            " language=NULL, forgotten_at=? WHERE member_id=?",
+            (now, member_id),
+        )
         store.db.execute("DELETE FROM member_labels WHERE member_id=?", (member_id,))
         store.db.execute("DELETE FROM member_notes WHERE member_id=?", (member_id,))
         store.db.execute("UPDATE consents SET address=NULL WHERE member_id=?", (member_id,))

@@ -14,8 +14,9 @@ from tests.daemon_conf import kiosk_toml
 from tests.test_returns_crash import TEA, sale
 
 N = 1200  # ops; every other one is a basket paid with no member attached
-STAMP = ops.Stamp("2026-01-01T00:00:00.000+00:00", offline=True, clock_synced=True,
-                  program_version=1)
+STAMP = ops.Stamp(
+    "2026-01-01T00:00:00.000+00:00", offline=True, clock_synced=True, program_version=1
+)
 
 
 def basket(i: int) -> dict:
@@ -78,8 +79,10 @@ def test_member_less_baskets_in_the_outbox_survive_kill_9_mid_replay(broker, tmp
         kiosk.wait(30)
         ledger.stop()
     with sqlite3.connect(ledger.db) as c:
-        rows = c.execute("SELECT COUNT(DISTINCT basket_id), SUM(total_minor) FROM baskets"
-                         " WHERE member_id IS NULL").fetchone()
+        rows = c.execute(
+            "SELECT COUNT(DISTINCT basket_id), SUM(total_minor) FROM baskets"
+            " WHERE member_id IS NULL"
+        ).fetchone()
         lines = c.execute("SELECT COUNT(*), SUM(qty) FROM basket_lines").fetchone()
         points = c.execute("SELECT SUM(points) FROM journal").fetchone()[0]
     assert rows == (N // 2, sum(1000 + i for i in range(1, N, 2)))

@@ -27,8 +27,12 @@ def db(ledger_db):
     store.add_member("Dana Scully", [CARD], "dana", opening_balance=50)
     program = DefaultProgram()
     at = {"created_at": "2026-01-05T09:00:00.000+00:00", "clock_synced": True}
-    for op in (sale("b-1", **at), sale("b-2", **at), refund("b-1", lines=[("cake", 1)]),
-               basket_op("b-3")):
+    for op in (
+        sale("b-1", **at),
+        sale("b-2", **at),
+        refund("b-1", lines=[("cake", 1)]),
+        basket_op("b-3"),
+    ):
         with store.transaction():
             apply_op(store, program, op, ORIGIN)
     store.close()
@@ -42,15 +46,78 @@ def run(capsys, db, *argv):
 
 
 def fill_profile(capsys, db):
-    assert run(capsys, db, "members", "update", "dana", "--email", "dana@example.org",
-               "--phone", "+49 30 1234-567", "--birth-date", "1990-04-23", "--language", "de",
-               "--label", "vip", "--label", "oat", "--note", "likes oat milk")[0] == 0
-    assert run(capsys, db, "consent", "give", "dana", "--channel", "email", "--where", "kiosk",
-               "--wording", "v1")[0] == 0
-    assert run(capsys, db, "consent", "withdraw", CARD, "--channel", "email", "--where", "web",
-               "--wording", "v2")[0] == 0
-    assert run(capsys, db, "consent", "give", "dana", "--channel", "sms", "--where", "staff",
-               "--wording", "v1")[0] == 0
+    assert (
+        run(
+            capsys,
+            db,
+            "members",
+            "update",
+            "dana",
+            "--email",
+            "dana@example.org",
+            "--phone",
+            "+49 30 1234-567",
+            "--birth-date",
+            "1990-04-23",
+            "--language",
+            "de",
+            "--label",
+            "vip",
+            "--label",
+            "oat",
+            "--note",
+            "likes oat milk",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            db,
+            "consent",
+            "give",
+            "dana",
+            "--channel",
+            "email",
+            "--where",
+            "kiosk",
+            "--wording",
+            "v1",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            db,
+            "consent",
+            "withdraw",
+            CARD,
+            "--channel",
+            "email",
+            "--where",
+            "web",
+            "--wording",
+            "v2",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            db,
+            "consent",
+            "give",
+            "dana",
+            "--channel",
+            "sms",
+            "--where",
+            "staff",
+            "--wording",
+            "v1",
+        )[0]
+        == 0
+    )
 
 
 def sums(db):
@@ -58,10 +125,13 @@ def sums(db):
     try:
         rows = store.db.execute("SELECT COUNT(*), SUM(points) FROM journal").fetchone()
         baskets = facts.baskets(store, *PERIOD)
-        return {"balance": store.balance("dana"), "journal": tuple(int(x) for x in rows),
-                "baskets": [(b.op_id, b.member_id, b.total_minor, b.lines) for b in baskets],
-                "returns": facts.returns(store, "", "~"),
-                "members": len(store.members())}
+        return {
+            "balance": store.balance("dana"),
+            "journal": tuple(int(x) for x in rows),
+            "baskets": [(b.op_id, b.member_id, b.total_minor, b.lines) for b in baskets],
+            "returns": facts.returns(store, "", "~"),
+            "members": len(store.members()),
+        }
     finally:
         store.close()
 
@@ -71,11 +141,17 @@ def test_profile_and_consent_history_as_an_operator_sees_them(capsys, db):
     status, out, _ = run(capsys, db, "members", "show", "dana", "--json")
     shown = json.loads(out)
     assert status == 0 and (shown["email"], shown["phone"], shown["birth_date"]) == (
-        "dana@example.org", "+49301234567", "1990-04-23")
+        "dana@example.org",
+        "+49301234567",
+        "1990-04-23",
+    )
     assert shown["language"] == "de" and shown["labels"] == ["oat", "vip"]
     assert [n["note"] for n in shown["notes"]] == ["likes oat milk"]
     assert [(c["channel"], c["given"], c["source"], c["wording"]) for c in shown["consents"]] == [
-        ("email", True, "kiosk", "v1"), ("email", False, "web", "v2"), ("sms", True, "staff", "v1")]
+        ("email", True, "kiosk", "v1"),
+        ("email", False, "web", "v2"),
+        ("sms", True, "staff", "v1"),
+    ]
     assert shown["consents"][0]["address"] == "dana@example.org"
     assert shown["consent_now"]["email"]["given"] is False
     _, text, _ = run(capsys, db, "members", "show", CARD)
@@ -85,17 +161,34 @@ def test_profile_and_consent_history_as_an_operator_sees_them(capsys, db):
     store.close()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("members", "update", "dana", "--email", "dana at home"), "is not an address"),
-    (("members", "update", "dana", "--phone", "12"), "6 to 15 digits"),
-    (("members", "update", "dana", "--birth-date", "23.04.1990"), "like 1990-04-23"),
-    (("members", "update", "dana", "--language", "German"), "like de, en or pt-BR"),
-    (("members", "update", "dana", "--label", "V I P"), "a-z 0-9 -"),
-    (("consent", "give", "dana", "--channel", "fax", "--where", "staff", "--wording", "v1"),
-     "must be one of email, sms"),
-    (("consent", "give", "dana", "--channel", "email", "--where", "phone", "--wording", "v1"),
-     "must be one of kiosk, web, staff"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("members", "update", "dana", "--email", "dana at home"), "is not an address"),
+        (("members", "update", "dana", "--phone", "12"), "6 to 15 digits"),
+        (("members", "update", "dana", "--birth-date", "23.04.1990"), "like 1990-04-23"),
+        (("members", "update", "dana", "--language", "German"), "like de, en or pt-BR"),
+        (("members", "update", "dana", "--label", "V I P"), "a-z 0-9 -"),
+        (
+            ("consent", "give", "dana", "--channel", "fax", "--where", "staff", "--wording", "v1"),
+            "must be one of email, sms",
+        ),
+        (
+            (
+                "consent",
+                "give",
+                "dana",
+                "--channel",
+                "email",
+                "--where",
+                "phone",
+                "--wording",
+                "v1",
+            ),
+            "must be one of kiosk, web, staff",
+        ),
+    ],
+)
 def test_bad_values_are_refused_with_the_rule(capsys, db, argv, message):
     with pytest.raises(SystemExit) as stop:
         main([*argv, "--db", db])
@@ -104,7 +197,9 @@ def test_bad_values_are_refused_with_the_rule(capsys, db, argv, message):
 
 def test_unknown_member_and_empty_update_say_so(capsys, db):
     assert run(capsys, db, "members", "update", "nobody", "--language", "de")[::2] == (
-        1, "ledger: no member or card 'nobody'\n")
+        1,
+        "ledger: no member or card 'nobody'\n",
+    )
     status, _, err = run(capsys, db, "members", "update", "dana")
     assert status == 2 and "nothing to update" in err
 
@@ -133,7 +228,8 @@ def test_forget_erases_personal_data_and_keeps_every_sum(capsys, db):
     assert data["cards"] == [] and data["profile"]["labels"] == []
     assert [c["channel"] for c in data["profile"]["consents"]] == ["email", "email", "sms"]
     store = LedgerStore(db)
-    assert store.member_of(f"card:{CARD}") is None and store.find(CARD) is None  # the card is an unknown card now
+    # The card is an unknown card now.
+    assert store.member_of(f"card:{CARD}") is None and store.find(CARD) is None
     assert store.birth_month("dana") is None
     store.close()
     assert run(capsys, db, "members", "update", "dana", "--email", "x@example.org")[0] == 1
@@ -151,8 +247,11 @@ def test_no_personal_value_reaches_a_log_line(capsys, caplog, db):
         apply_op(store, program, sale("b-9", redeem=[{"reward_id": "nope", "points": 5}]), ORIGIN)
     assert lookup(store, program, {"v": 1, "token": {"kind": "uid", "value": CARD}})["found"]
     store.close()
-    for argv in (("members", "show", "dana"), ("members", "export", "dana"),
-                 ("members", "forget", "dana")):
+    for argv in (
+        ("members", "show", "dana"),
+        ("members", "export", "dana"),
+        ("members", "forget", "dana"),
+    ):
         run(capsys, db, *argv)
     logged = caplog.text
     assert "profile updated (email, phone, birth_date, language, labels, note)" in logged

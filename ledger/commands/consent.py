@@ -17,12 +17,24 @@ def register(subs) -> None:
         a = sub.add_parser(action, help=f"the member {action}s consent")
         add_db_option(a)
         a.add_argument("member", metavar="MEMBER", help="member id or card UID/number")
-        a.add_argument("--channel", required=True, type=checked(pf.channel),
-                       help=f"one of {', '.join(pf.CHANNELS)}")
-        a.add_argument("--where", required=True, type=checked(pf.source),
-                       help=f"where it was asked: {', '.join(pf.SOURCES)}")
-        a.add_argument("--wording", required=True, type=checked(pf.wording),
-                       help="the version of the text the member was shown, e.g. v1")
+        a.add_argument(
+            "--channel",
+            required=True,
+            type=checked(pf.channel),
+            help=f"one of {', '.join(pf.CHANNELS)}",
+        )
+        a.add_argument(
+            "--where",
+            required=True,
+            type=checked(pf.source),
+            help=f"where it was asked: {', '.join(pf.SOURCES)}",
+        )
+        a.add_argument(
+            "--wording",
+            required=True,
+            type=checked(pf.wording),
+            help="the version of the text the member was shown, e.g. v1",
+        )
         a.set_defaults(func=_consent, given=action == "give")
 
 
@@ -38,6 +50,8 @@ def _consent(args) -> int:
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1
-    print(f"{who}: consent {c.channel} {'given' if c.given else 'withdrawn'} ({c.source},"
-          f" wording {c.wording})")
+    print(
+        f"{who}: consent {c.channel} {'given' if c.given else 'withdrawn'} ({c.source},"
+        f" wording {c.wording})"
+    )
     return 0

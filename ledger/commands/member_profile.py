@@ -16,11 +16,13 @@ FIELDS = ("name", "email", "phone", "birth_date", "language")
 
 def checked(check: Callable[[str], str]) -> Callable[[str], str]:
     """An argparse type from a profile_fields check: its message, not "invalid value"."""
+
     def parse(text: str) -> str:
         try:
             return check(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+
     parse.__name__ = check.__name__
     return parse
 
@@ -46,10 +48,20 @@ def register_actions(sub) -> None:
     p.add_argument("--phone", type=checked(pf.phone), help="digits, optionally after a +")
     p.add_argument("--birth-date", type=checked(pf.birth_date), metavar="YYYY-MM-DD")
     p.add_argument("--language", type=checked(pf.language), help="e.g. de, en, pt-BR")
-    p.add_argument("--label", action="append", default=[], type=checked(pf.label),
-                   help="add a label (repeatable)")
-    p.add_argument("--unlabel", action="append", default=[], type=checked(pf.label),
-                   help="remove a label (repeatable)")
+    p.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        type=checked(pf.label),
+        help="add a label (repeatable)",
+    )
+    p.add_argument(
+        "--unlabel",
+        action="append",
+        default=[],
+        type=checked(pf.label),
+        help="remove a label (repeatable)",
+    )
     p.add_argument("--note", type=checked(pf.note), help="add a staff note")
     p.add_argument("--operator", default="staff", help="who wrote the note")
     p.set_defaults(func=_update)
@@ -82,8 +94,10 @@ def _show(args) -> int:
         print(f"  note ({n['operator']}, {n['at'][:10]}): {n['note']}")
     for channel in sorted({c.channel for c in found.consents}):
         c = found.consent(channel)
-        print(f"  consent {channel}: {'given' if c.given else 'withdrawn'} {c.at[:10]}"
-              f" ({c.source}, wording {c.wording})")
+        print(
+            f"  consent {channel}: {'given' if c.given else 'withdrawn'} {c.at[:10]}"
+            f" ({c.source}, wording {c.wording})"
+        )
     return 0
 
 
@@ -96,8 +110,11 @@ def _update(args) -> int:
         return 1
     fields = {k: getattr(args, k) for k in FIELDS if getattr(args, k) is not None}
     if not (fields or args.label or args.unlabel or args.note):
-        print("ledger: nothing to update: give --email, --phone, --birth-date, --language,"
-              " --name, --label, --unlabel or --note", file=sys.stderr)
+        print(
+            "ledger: nothing to update: give --email, --phone, --birth-date, --language,"
+            " --name, --label, --unlabel or --note",
+            file=sys.stderr,
+        )
         return 2
     try:
         update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator)
