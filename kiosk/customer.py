@@ -32,6 +32,7 @@ class Customer:
     enrol: bool = False
     selected: int = -1
     held: list[str] = field(default_factory=list)  # reward ids the POS was asked to apply
+    listed: tuple[str, ...] | None = None  # reward ids the ledger's lookup reply offers
     basket_id: str = ""
 
     def attachment_record(self) -> dict:

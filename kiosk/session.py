@@ -6,8 +6,9 @@ outbox in the same transaction that settles the basket. Side effects and time
 go through ``Ports`` (publish, show, signal, clocks), so tests and benchmarks can
 run it without hardware, a broker or a real clock. What is not a transition
 lives beside it: ops and lane messages (kiosk.ops, kiosk.lane_messages), figures
-(kiosk.balances), screens (kiosk.screen_choice, kiosk.screen_timer), status
-(kiosk.status), acks (kiosk.acks) and topics (kiosk.publisher).
+(kiosk.balances), rewards offered and confirmed (kiosk.redemptions), screens
+(kiosk.screen_choice, kiosk.screen_timer, kiosk.results), status (kiosk.status), acks
+(kiosk.acks) and topics (kiosk.publisher).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import replace
 from display import views as v
 from drivers import base as d
 from kiosk import events as e
-from kiosk import lane_messages, ops
+from kiosk import lane_messages, ops, redemptions
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
@@ -28,6 +29,7 @@ from kiosk.outbox import Outbox, OutboxFull
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
 from kiosk.replay import Replayer
+from kiosk.results import ResultScreen
 from kiosk.screen_timer import ScreenTimer
 from kiosk.status import KioskStatus
 from program.engine import DefaultProgram, Program
@@ -56,6 +58,7 @@ class Session:
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
         self.customer: Customer | None = None
         self.screen = ScreenTimer(ports.show, ports.monotonic)
+        self.result = ResultScreen(self.screen)  # a paid basket's preview, until its ack
         self.technician = False
 
     # -- dispatch -------------------------------------------------------------------
@@ -200,6 +203,7 @@ class Session:
             self.basket = None
             self.refresh()
             return
+        c.held, released = redemptions.confirmed(c.held, basket)  # only what the POS gave
         op = self._sale_op(c, basket)
         key, delta = token_key(c.token), ops.points_delta(op)
         if (full := self._save_op(basket["basket_id"], "paid", op, key, delta)) is not None:
@@ -208,11 +212,15 @@ class Session:
             return
         redeemed = ops.redeemed_points(op["redeem"])
         self.balances.queued(key, delta, redeemed if op["offline"] else 0)
+        c.held = []  # now in the op's pending points: never subtracted a second time
         online = self.ports.online()
         log.info("points %s: basket %s op %s earn %d", "added" if online else "saved offline",
                  basket["basket_id"], op["op_id"], op["earn"])
-        self.screen.show_result(v.PointsAdded(op["earn"], redeemed, self.projected_balance(c),
-                                              saved_offline=not online))
+        names = redemptions.release(self.out.notice, self.program, basket["basket_id"], released,
+                                    self.ports.now_iso())
+        self.result.preview(op["op_id"], v.PointsAdded(op["earn"], redeemed,
+                                                       self.projected_balance(c),
+                                                       saved_offline=not online, released=names))
         self.ports.signal("reward" if redeemed else "ok")
         self.customer, self.basket = None, None
         self.status.soon()
@@ -268,8 +276,13 @@ class Session:
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
+        if not self.out.redemption(lane_messages.redemption_apply(self.basket, reward)):
+            # the POS never heard of it: no hold, so nothing can be spent for it
+            log.warning("redemption of %s not sent: the broker is unreachable", reward_id)
+            self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
+            self.ports.signal("error")
+            return
         c.held.append(reward_id)
-        self.out.redemption(lane_messages.redemption_apply(self.basket, reward))
         self._attach()
         self.screen.show_result(v.RewardHeld(reward.name, reward.cost, self.projected_balance(c)))
         self.ports.signal("reward")
@@ -285,7 +298,8 @@ class Session:
             self._attach()
 
     def _rewards_view(self, c: Customer) -> list[v.RewardChoice]:
-        return sc.reward_choices(self.program, c.member, self.projected_balance(c))
+        return sc.reward_choices(self.program, c.member, self.projected_balance(c), c.listed,
+                                 self.ports.online())
 
     # -- figures --------------------------------------------------------------------------------
     def projected_balance(self, c: Customer) -> int:
@@ -314,11 +328,13 @@ class Session:
             c.member = Member(m["id"], m.get("name") or short_card(c.token), m.get("tier", "member"),
                               msg.get("balance", 0), known=True)
             self.balances.remember(token_key(c.token), c.member, self.cfg["lookup"]["cache_size"])
+            c.listed = redemptions.listed(msg)
         self._attach()
         self.refresh()  # a confirmation still up (reward applied) stays up
 
     def on_AckReceived(self, ev: e.AckReceived) -> None:
         self.acks.receive(ev.msg)
+        self.result.ack(ev.msg)  # the ledger's figures replace the preview still up
 
     # -- network and time ---------------------------------------------------------------------------------
     def on_LinkUp(self, ev: e.LinkUp) -> None:

@@ -38,6 +38,9 @@ BOUNDS: tuple[tuple[str, tuple[str, ...], str, int], ...] = (
     *((name, (*_ITEM, "category"), "maxLength", CATEGORY_CHARS) for name in ("basket", "op")),
     *((name, ("properties", "total_minor"), "maximum", AMOUNT_MINOR) for name in ("basket", "op")),
     ("basket", ("properties", "seq"), "maximum", BASKET_SEQ),
+    ("basket", ("properties", "discounts"), "maxItems", REDEEMS_PER_OP),  # one per redemption
+    ("basket", ("properties", "discounts", "items", "properties", "discount_minor"), "maximum",
+     AMOUNT_MINOR),
     ("op", ("properties", "kiosk_seq"), "maximum", KIOSK_SEQ),
     ("op", ("properties", "earn"), "maximum", POINTS),
     ("op", ("properties", "redeem"), "maxItems", REDEEMS_PER_OP),
