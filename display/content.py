@@ -100,14 +100,15 @@ def _member(m: v.MemberRecognised, w: Words) -> Content:
 
 def _points_added(p: v.PointsAdded, w: Words) -> Content:
     """The ledger's figures once it acked; before that the kiosk's preview, marked as one."""
-    lines = ["-" + w.pts(p.redeemed)] if p.redeemed else []
+    # a discount the POS did not give comes first: the customer expected it
+    lines = [w(_("{reward}: points kept"), reward=name) for name in p.released]
+    lines += ["-" + w.pts(p.redeemed)] if p.redeemed else []
     if p.confirmed:
         big = "+" + w.pts(p.earned)
         lines.append(w(_("Balance {points}"), points=w.num(p.balance)))
     else:
         big = w(_("about +{points}"), points=w.pts(p.earned))
         lines.append(w(_("Balance about {points}"), points=w.num(p.balance)))
-    lines += [w(_("{reward}: points kept"), reward=name) for name in p.released]
     if p.saved_offline:
         lines.append(w(_("Will be added when online")))
     elif not p.confirmed:
