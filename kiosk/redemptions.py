@@ -46,11 +46,13 @@ def limited(reward: Reward) -> bool:
 
 
 def offered(program: Program, state: MemberState, listed: Iterable[str] | None,
-            online: bool) -> list[Reward]:
+            online: bool, held: Sequence[str] = ()) -> list[Reward]:
     """The rewards to offer: those of the program the ledger's latest lookup reply lists
     (``listed``; None when it has not answered), and offline or unanswered none that is
-    limited (a sold-out or used-up one would be refused after the POS gave the discount)."""
-    rewards = program.rewards(state)
+    limited (a sold-out or used-up one would be refused after the POS gave the discount).
+    A limited reward already ``held`` is not offered again: the ledger listed it as left,
+    not how many times."""
+    rewards = [r for r in program.rewards(state) if not (limited(r) and r.reward_id in held)]
     if listed is not None:
         ids = set(listed)
         rewards = [r for r in rewards if r.reward_id in ids]

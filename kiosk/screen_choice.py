@@ -13,12 +13,12 @@ from program.engine import MemberState, Program
 
 def reward_choices(program: Program, member: Member, balance: int,
                    listed: Iterable[str] | None = None,
-                   online: bool = True) -> list[v.RewardChoice]:
+                   online: bool = True, held: Sequence[str] = ()) -> list[v.RewardChoice]:
     """The rewards offered this member (kiosk.redemptions.offered: ``listed`` are the ids of
     the ledger's lookup reply), each marked affordable from ``balance``."""
     state = MemberState(member.member_id, balance, member.tier)
     return [v.RewardChoice(r.reward_id, r.name, r.cost, r.cost <= balance)
-            for r in offered(program, state, listed, online)]
+            for r in offered(program, state, listed, online, held)]
 
 
 def next_affordable(rewards: Sequence[v.RewardChoice], selected: int) -> int:

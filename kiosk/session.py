@@ -299,7 +299,7 @@ class Session:
 
     def _rewards_view(self, c: Customer) -> list[v.RewardChoice]:
         return sc.reward_choices(self.program, c.member, self.projected_balance(c), c.listed,
-                                 self.ports.online())
+                                 self.ports.online(), c.held)
 
     # -- figures --------------------------------------------------------------------------------
     def projected_balance(self, c: Customer) -> int:

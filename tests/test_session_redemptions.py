@@ -188,3 +188,5 @@ def test_offered_follows_the_program_and_the_reply():
     assert ids(redemptions.offered(PROGRAM, state, ("mug",), True)) == ["mug"]
     assert ids(redemptions.offered(PROGRAM, state, ("mug", "coffee"), False)) == ["coffee"]
     assert ids(redemptions.offered(PROGRAM, state, ("cake",), True)) == [], "not in the program"
+    assert ids(redemptions.offered(PROGRAM, state, ("mug", "coffee"), True, ["mug", "coffee"])) \
+        == ["coffee"], "a limited reward is held once at most"
