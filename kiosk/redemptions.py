@@ -7,8 +7,8 @@ Points are spent only for a discount the POS confirmed: the paid basket lists it
 
 from __future__ import annotations
 
-from collections import Counter
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from mqtt.messages import VERSION
