@@ -25,7 +25,7 @@ from kiosk.outbox import Outbox
 from kiosk.program_cache import ProgramCache
 from kiosk.returns import read_refund
 from kiosk.session import Ports, Session
-from mqtt import messages, topics
+from mqtt import batches, messages, topics
 from mqtt.client import Incoming, MqttLink, TlsOptions, Will
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,8 @@ class KioskApp:
                         on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
         for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
                       topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM,
-                      topics.uplink(k["store"]), topics.refund(k["store"], k["lane"])):
+                      topics.uplink(k["store"]), topics.refund(k["store"], k["lane"]),
+                      topics.CAPABILITIES):
             link.subscribe(topic, 1)
         return link
 
@@ -129,7 +130,10 @@ class KioskApp:
         except messages.BadMessage as exc:
             log.warning("bad message on %s: %s", msg.topic, exc)
             return
-        if event is not None:
+        if isinstance(event, list):  # an ack_batch: one event per ack
+            for one in event:
+                self.events.put(one)
+        elif event is not None:
             self.events.put(event)
 
     def _classify(self, msg: Incoming):
@@ -141,7 +145,9 @@ class KioskApp:
                 return None  # retained basket cleared
             return e.BasketUpdate(messages.decode("basket", msg.payload))
         if msg.topic == topics.acks(k["store"], k["id"]):
-            return e.AckReceived(messages.decode("ack", msg.payload))
+            return self._ack_events(msg.payload)
+        if msg.topic == topics.CAPABILITIES:
+            return e.LedgerCapabilities(batches.batch_limit(msg.payload))
         if msg.topic == topics.refund(k["store"], k["lane"]):
             return e.RefundRequested(read_refund(msg.payload))
         if msg.topic == topics.lookup_reply(k["store"], k["id"]):
@@ -154,6 +160,15 @@ class KioskApp:
             return self._uplink_event(msg.payload)
         log.debug("ignoring message on %s", msg.topic)
         return None
+
+    @staticmethod
+    def _ack_events(payload: bytes) -> list:
+        """One ack, or an ack_batch (contract v1.2): an invalid ack in a batch is logged and
+        its op sent again later, the others count."""
+        acks, bad = batches.decode_acks(payload)
+        for reason in bad:
+            log.warning("bad ack in an ack_batch: %s", reason)
+        return [e.AckReceived(ack) for ack in acks]
 
     def _uplink_event(self, payload: bytes):
         if payload not in (b"0", b"1"):

@@ -32,6 +32,11 @@ class ProgramReceived:
 
 
 @dataclass(frozen=True)
+class LedgerCapabilities:
+    max_ops_per_batch: int  # 1: the ledger reads one op per message (contract v1.0)
+
+
+@dataclass(frozen=True)
 class LinkUp:
     session_present: bool
 

@@ -48,7 +48,7 @@ class Session:
         self.program: Program = program or DefaultProgram(name=cfg["kiosk"]["program_name"])
         self.out = Publisher(ports.publish, self.store, self.lane, self.kiosk_id)
         self.replayer = Replayer(outbox, self.out.op, cfg["outbox"]["inflight"],
-                                 cfg["outbox"]["retry_seconds"])
+                                 cfg["outbox"]["retry_seconds"], send_batch=self.out.ops)
         self.balances = Balances(outbox.pending_points())
         self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
         self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
@@ -326,6 +326,9 @@ class Session:
 
     def on_AckReceived(self, ev: e.AckReceived) -> None:
         self.acks.receive(ev.msg)
+
+    def on_LedgerCapabilities(self, ev: e.LedgerCapabilities) -> None:
+        self.replayer.use_batches(ev.max_ops_per_batch)
 
     # -- network and time ---------------------------------------------------------------------------------
     def on_LinkUp(self, ev: e.LinkUp) -> None:

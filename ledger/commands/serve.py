@@ -25,6 +25,9 @@ def register(subs) -> None:
                    " (env LEDGER_PROGRAM_KEY; `ledger program new-key` makes one)")
     p.add_argument("--worker", default="main", type=id_arg,
                    help="this worker's name; give each `ledger serve` on one broker its own")
+    p.add_argument("--no-batches", dest="batches", action="store_false",
+                   help="speak contract v1.0 only: one op per message, no capabilities message"
+                   " (kiosks then send single ops)")
     p.set_defaults(func=_serve)
 
 
@@ -40,7 +43,8 @@ def _serve(args) -> int:
         log.error("program key: %s", exc)
         return 2
     service = LedgerService(args.db, args.host, args.port, args.worker,
-                            username=args.username, password=password, program_key=key)
+                            username=args.username, password=password, program_key=key,
+                            batches=args.batches)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
