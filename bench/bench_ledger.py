@@ -30,8 +30,11 @@ from bench.kiosk_fleet import KioskFleet
 N = int(os.environ.get("BENCH_LEDGER_OPS", "10000"))  # fewer for a quick try
 KIOSKS = 100
 MEMBERS = 1_000
-WORKERS = (1, 2, 4)
+WORKERS = tuple(int(w) for w in os.environ.get("BENCH_LEDGER_WORKERS", "1,2,4").split(","))
 REPEATS = int(os.environ.get("BENCH_LEDGER_REPEATS", "3"))
+# Ops per message (contract v1.2 op_batch; 1: one op per message, as a v1.0 kiosk sends them).
+# 16 is what a kiosk's replayer sends with its default window of 64 (kiosk.replay).
+BATCH = int(os.environ.get("BENCH_LEDGER_BATCH", "16"))
 CARDS = [f"04{i:012X}" for i in range(MEMBERS)]
 
 
@@ -76,16 +79,29 @@ def check(db: str) -> None:
         raise SystemExit(f"exactly-once violated on {db}: {ops} ops, journal {tuple(rows)}")
 
 
-def per_kiosk(payloads: list[bytes]) -> list[list[bytes]]:
+def per_kiosk(payloads: list) -> list[list]:
     """Op i belongs to kiosk i % KIOSKS (its kiosk_seq counts that kiosk's ops)."""
     return [payloads[k::KIOSKS] for k in range(KIOSKS)]
+
+
+def messages_of(ops: list[dict], batch: int = BATCH) -> list[list[bytes]]:
+    """Each kiosk's messages: its ops one per message, or in op_batch messages of ``batch``."""
+    from mqtt import batches, messages
+
+    out = []
+    for mine in per_kiosk([messages.encode("op", o) for o in ops]):
+        if batch <= 1:
+            out.append(mine)
+            continue
+        groups = batches.pack("op_batch", mine, most=batch)
+        out.append([batches.join("op_batch", g) if len(g) > 1 else g[0] for g in groups])
+    return out
 
 
 def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
              backlog: bool = False) -> Run:
     """Seconds to the last ack (live: from the first publish; backlog: from the resume); ops
     each worker applied; CPU seconds each part used in that time."""
-    from mqtt import messages
     from simulation.local_broker import Mosquitto
     from simulation.scenario import LedgerProcess
 
@@ -95,7 +111,7 @@ def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
     ledgers = [LedgerProcess(db, broker, workdir / f"w{w}.log", worker=f"w{w}")
                for w in range(workers)]
     ops = [op(i) for i in range(N)]
-    fleet = KioskFleet(broker, workdir, per_kiosk([messages.encode("op", o) for o in ops]))
+    fleet = KioskFleet(broker, workdir, messages_of(ops), expected=N)
     try:
         for led in ledgers:
             led.start()
@@ -183,13 +199,11 @@ def apply_only(db: str) -> float:
 
 def ceiling(workdir: Path) -> float:
     """Publishes per second from the 100 kiosks with nobody applying (QoS 1 to the broker)."""
-    from mqtt import messages
     from simulation.local_broker import Mosquitto
 
     broker = Mosquitto(workdir / "broker-ceiling")
     broker.start()
-    fleet = KioskFleet(broker, workdir, per_kiosk([messages.encode("op", op(i)) for i in range(N)]),
-                       acks=False)
+    fleet = KioskFleet(broker, workdir, messages_of([op(i) for i in range(N)]), acks=False)
     try:
         fleet.start()
         t0 = time.perf_counter()

@@ -25,9 +25,14 @@ def publish_acks(publish: Publish, answers: Iterable[tuple[str, str, bool, dict]
         try:
             payload = messages.encode("ack", ack)
         except messages.BadMessage as exc:
-            log.error("ack for op %s from %s/%s not sent: %s; the op stays applied, and its "
-                      "kiosk resends it until an ack can carry the result", ack.get("op_id"),
-                      store, kiosk, exc)
+            log.error(
+                "ack for op %s from %s/%s not sent: %s; the op stays applied, and its "
+                "kiosk resends it until an ack can carry the result",
+                ack.get("op_id"),
+                store,
+                kiosk,
+                exc,
+            )
             continue
         if batched:
             grouped.setdefault((store, kiosk), []).append(payload)

@@ -47,8 +47,7 @@ def batch_limit(payload: bytes) -> int:
     """Ops per message the ledger allows, from its capabilities message (b"": cleared, so 1)."""
     if not payload:
         return 1
-    return min(messages.decode("capabilities", payload)["max_ops_per_batch"],
-               limits.OPS_PER_BATCH)
+    return min(messages.decode("capabilities", payload)["max_ops_per_batch"], limits.OPS_PER_BATCH)
 
 
 def decode_ops(payload: bytes | str, batches: bool = True) -> OpsMessage:
