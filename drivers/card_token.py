@@ -14,7 +14,7 @@ import ndef
 
 from codes.card_numbers import DEFAULT_PATTERN, CardNumberError, compile_pattern
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
-from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, verify_sun_url
+from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, sun_proof, verify_sun_url
 
 # What the customer reads for each refusal (the display wraps ~20 characters a line).
 _SAY = {"uid_not_accepted": "card not accepted here", "ndef_unsigned": "card not accepted here",
@@ -38,6 +38,16 @@ class CardRejected(ValueError):
     def shown(self) -> str:
         """For ReadFailed: words for the customer, the code for the technician."""
         return f"{_SAY.get(self.reason, 'card not recognised')} [{self.reason}]"
+
+
+@dataclass(frozen=True)
+class CardToken:
+    """A read card: what the ledger resolves, and the proof it checks again (None: none)."""
+
+    kind: str
+    value: str
+    verified: bool
+    proof: dict[str, str] | None = None
 
 
 @dataclass
@@ -100,7 +110,7 @@ def _sun_claim(uri: str, p: SunParams) -> str | None:
     return None
 
 
-def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> tuple[str, str, bool]:
+def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> CardToken:
     if pol.sun_keys is None:
         raise CardRejected("sun_unconfigured", "SUN card but no SUN keys in [reader]")
     p = pol.sun_params
@@ -114,21 +124,27 @@ def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> tuple[str, str, bool]
         res = pol.guard.check(verify_sun_url(uri, pol.sun_keys, p))
     except SunError as exc:
         raise CardRejected(f"sun_{exc.reason}", exc.detail) from None
-    return "sun", res.uid_hex, True
+    return CardToken("sun", res.uid_hex, True, sun_proof(uri, p))
 
 
-def _from_record(rec: ndef.Record, pol: TokenPolicy) -> tuple[str, str, bool]:
+def _from_record(rec: ndef.Record, pol: TokenPolicy) -> CardToken:
     """A SUN or card-number token; NdefCardError when the record holds no card number."""
     claim = _sun_claim(rec.iri, pol.sun_params) if isinstance(rec, ndef.UriRecord) else None
     if claim:
         return _sun_fields(rec.iri, pol, claim)
     card = card_from_record(rec, pol.ndef)
-    return "ndef", card.value, card.verified
+    return CardToken("ndef", card.value, card.verified, {"sig": card.sig} if card.sig else None)
 
 
 def token_fields(uid: bytes | None, ndef_data: bytes | None,
                  pol: TokenPolicy) -> tuple[str, str, bool]:
     """(kind, value, verified) for a card, or CardRejected saying why not."""
+    t = card_token(uid, ndef_data, pol)
+    return t.kind, t.value, t.verified
+
+
+def card_token(uid: bytes | None, ndef_data: bytes | None, pol: TokenPolicy) -> CardToken:
+    """The token of a card with its proof, or CardRejected saying why not."""
     if ndef_data:
         try:
             return _from_record(first_card_record(ndef_data), pol)
@@ -140,4 +156,4 @@ def token_fields(uid: bytes | None, ndef_data: bytes | None,
         raise CardRejected("no_id", "card gave neither a UID nor a card record")
     if not pol.accept_plain_uid:
         raise CardRejected("uid_not_accepted", "plain UID cards are not accepted by this program")
-    return "uid", uid.hex().upper(), False
+    return CardToken("uid", uid.hex().upper(), False)

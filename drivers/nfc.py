@@ -13,7 +13,7 @@ import threading
 import time
 
 from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
-from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, token_fields
+from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, card_token
 from drivers.tap import TapTracker
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class NfcpyReader:
 
     def _read(self, tag, uid: bytes) -> None:
         try:
-            kind, value, verified = token_fields(uid, self._ndef_octets(tag), self.policy)
+            read = card_token(uid, self._ndef_octets(tag), self.policy)
         except (ConnectionError, self._nfc.clf.CommunicationError) as exc:
             log.info("card removed mid-read: %s", exc)
             self.taps.failed()
@@ -150,7 +150,8 @@ class NfcpyReader:
             self.taps.failed()
             self._send(ReadFailed(self.name, exc.shown))
         else:
-            self._send(TokenRead(Token(kind, value, self.name, verified=verified)))
+            self._send(TokenRead(Token(read.kind, read.value, self.name, verified=read.verified,
+                                          proof=read.proof)))
 
     def _send(self, event: object) -> None:
         if self._emit is not None:

@@ -14,7 +14,7 @@ import time
 
 from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
 from drivers.card_apdu import CardDataError, CardIOError, read_ndef, read_uid
-from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, token_fields
+from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, card_token
 from drivers.tap import TapTracker
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class PcscReader:
             return
         self._send(CardDetected(self.name, now))
         try:
-            kind, value, verified = token_fields(uid, read_ndef(transmit), self.policy)
+            read = card_token(uid, read_ndef(transmit), self.policy)
         except CardIOError as exc:
             log.info("card removed mid-read: %s", exc)
             self.taps.failed()
@@ -190,4 +190,5 @@ class PcscReader:
             self.taps.failed()
             self._send(ReadFailed(self.name, exc.shown))
         else:
-            self._send(TokenRead(Token(kind, value, self.name, verified=verified)))
+            self._send(TokenRead(Token(read.kind, read.value, self.name, verified=read.verified,
+                                          proof=read.proof)))

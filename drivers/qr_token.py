@@ -81,4 +81,6 @@ class QrGate:
             return ReadFailed(self.reader, exc.screen)
         log.info("%s: QR code for member %s (%s)", self.reader, code.member,
                  "app" if code.kind == "m" else "card")
-        return TokenRead(Token("qr", code.member, self.reader, verified=True))
+        # The code itself is the proof: the ledger checks its signature again.
+        return TokenRead(Token("qr", code.member, self.reader, verified=True,
+                               proof={"code": code.text()}))

@@ -87,11 +87,11 @@ def test_rejections_are_remembered_and_repeated(store):
 
 def test_enrol_op_without_basket(store):
     op = {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": 3, "kind": "enrol",
-          "token": {"kind": "qr", "value": "member-code-1"}, "enrol": True,
+          "token": {"kind": "ndef", "value": "MEMBER-0001"}, "enrol": True,
           "created_at": "x", "program_version": 1}
     ack = apply(store, op)
     assert ack["status"] == "applied" and ack["earned"] == 0
-    assert lookup(store, DefaultProgram(), {"token": {"kind": "qr", "value": "member-code-1"}})[
+    assert lookup(store, DefaultProgram(), {"token": {"kind": "ndef", "value": "MEMBER-0001"}})[
         "member"]["id"] == ack["member_id"]
 
 
