@@ -77,7 +77,7 @@ class KioskPolicy:
 def _kiosks(data: dict) -> dict[tuple[str, str], KioskRules]:
     if set(data) - {"kiosks"} or not isinstance(data.get("kiosks", {}), dict):
         raise ValueError("expected only [kiosks.\"STORE/KIOSK\"] tables")
-    return {_name(name): _rules(name, entry) for name, entry in data.get("kiosks", {}).items()}
+    return {_name(name): kiosk_rules(name, entry) for name, entry in data.get("kiosks", {}).items()}
 
 
 def _name(name: str) -> tuple[str, str]:
@@ -87,7 +87,8 @@ def _name(name: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _rules(name: str, entry: dict) -> KioskRules:
+def kiosk_rules(name: str, entry: dict) -> KioskRules:
+    """One kiosk's rules from its entry (``name`` is STORE/KIOSK); ValueError says what is bad."""
     if not isinstance(entry, dict) or set(entry) - KEYS:
         raise ValueError(f"kiosk {name!r}: unknown keys {sorted(set(entry) - KEYS)}; expected"
                          f" {sorted(KEYS)}")
