@@ -20,6 +20,7 @@ from pathlib import Path
 from display.output import ScreenOutput, open_screen
 from drivers import factory
 from kiosk import events as e
+from kiosk import notices
 from kiosk.config import Config
 from kiosk.outbox import Outbox
 from kiosk.program_cache import ProgramCache
@@ -127,9 +128,20 @@ class KioskApp:
             event = self._classify(msg)
         except messages.BadMessage as exc:
             log.warning("bad message on %s: %s", msg.topic, exc)
+            event = self._refused_basket(msg, exc)
+        except Exception as exc:  # noqa: BLE001 - paho's thread must live on whatever arrives
+            log.error("message on %s not handled (%s: %s)", msg.topic, type(exc).__name__, exc)
             return
         if event is not None:
             self.events.put(event)
+
+    def _refused_basket(self, msg: Incoming, exc: messages.BadMessage) -> e.BasketRefused | None:
+        """A basket the contract refuses, but naming its basket_id: the POS will be told why."""
+        k = self.cfg["kiosk"]
+        if msg.topic != topics.basket(k["store"], k["lane"]):
+            return None
+        basket_id = notices.basket_id_of(msg.payload)
+        return e.BasketRefused(basket_id, f"bad_basket: {exc}") if basket_id else None
 
     def _classify(self, msg: Incoming):
         k = self.cfg["kiosk"]
@@ -238,7 +250,7 @@ class KioskApp:
                     self._drain(batch[batch.index(event) + 1:])
                     return
                 self._handle(event)
-            self.session.after_batch(time.monotonic())
+            self._after_batch()
             if watchdog is not None:
                 watchdog.ping()
 
@@ -260,6 +272,12 @@ class KioskApp:
             self.session.handle(event)
         except Exception:  # noqa: BLE001
             log.exception("event %s failed", type(event).__name__)
+
+    def _after_batch(self) -> None:
+        try:
+            self.session.after_batch(time.monotonic())
+        except Exception:  # noqa: BLE001 - acks stay uncommitted and are resent; the loop lives
+            log.exception("after a batch of events")
 
     def _drain(self, rest: list) -> None:
         """On stop: finish what is already queued (acks, a paid basket) before closing."""

@@ -92,7 +92,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
 
 
 def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]:
-    """The member the op is for; an unknown card is enrolled when the op or program says so."""
+    """The member the op is for; an unknown card is enrolled only when the customer chose to
+    join (the op's ``enrol``) and the program lets unknown cards join."""
     token = op.get("token")
     if token is not None:
         if token["kind"] == "uid" and not token.get("verified") and not program.allow_unverified_uid:
@@ -104,8 +105,10 @@ def _resolve(store: LedgerStore, program: Program, op: dict) -> tuple[str, bool]
         return op["member_id"], False
     if token is None:
         raise Rejected(f"unknown member {op.get('member_id', '')}".strip())
-    if not (op.get("enrol") or program.unknown_token == "enrol"):
+    if program.unknown_token != "enrol":
         raise Rejected("unknown card")
+    if not op.get("enrol"):  # joining is the customer's choice (select on the kiosk), never ours
+        raise Rejected("not_joined: unknown card, and the customer did not choose to join")
     member_id = new_member_id()
     store.create_member(member_id)
     store.bind_token(member_id, token["kind"], token["value"])
