@@ -10,7 +10,16 @@ to tap again. Either way, rewards held on the old basket are released and the PO
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from kiosk import lane_messages
+
+if TYPE_CHECKING:
+    from kiosk.customer import Customer
+    from kiosk.notices import PosNotices
+    from kiosk.outbox import Outbox
+    from kiosk.publisher import Publisher
+    from program.engine import Program
 
 Rule = Literal["move", "drop"]
 
@@ -23,5 +32,31 @@ def rule(old_basket: dict | None) -> Rule:
 def reason(what: Rule, new_basket_id: str) -> str:
     if what == "move":
         return f"member_moved: never totalled; the member moved to basket {new_basket_id}"
-    return (f"member_dropped: basket {new_basket_id} opened before this one was paid; "
-            "the customer is asked to tap again")
+    return (
+        f"member_dropped: basket {new_basket_id} opened before this one was paid; "
+        "the customer is asked to tap again"
+    )
+
+
+def switch(
+    c: Customer,
+    old: dict | None,
+    new_id: str,
+    program: Program,
+    out: Publisher,
+    outbox: Outbox,
+    pos: PosNotices,
+) -> Rule:
+    """Apply the rule to ``c`` (on ``old``, None when unknown): release the holds, forget the
+    old attachment, tell the POS; on "move" ``c`` now sits on ``new_id``. Returns the rule."""
+    old_id = c.basket_id
+    what = rule(old if old and old["basket_id"] == old_id else None)
+    for reward in filter(None, map(program.reward, c.held)):
+        out.redemption(lane_messages.redemption_cancel(old_id, reward))
+    c.held.clear()
+    outbox.drop_attachment(old_id)
+    extra = {"member_id": c.member.member_id} if c.member.member_id else {}
+    pos.tell(old_id, "member_changed", reason(what, new_id), **extra)
+    if what == "move":
+        c.basket_id = new_id
+    return what

@@ -25,15 +25,23 @@ NOT_JOINED = "not_joined"  # the ledger's reason code for an unknown card that d
 
 def notice(basket_id: str, kind: str, reason: str, at: str, **extra: object) -> dict:
     """One notice message; ``reason`` is cut to the contract's limit."""
-    return {"v": VERSION, "basket_id": basket_id, "kind": kind,
-            "reason": reason[:limits.REASON_CHARS], "at": at[:limits.TIME_CHARS], **extra}
+    return {
+        "v": VERSION,
+        "basket_id": basket_id,
+        "kind": kind,
+        "reason": reason[: limits.REASON_CHARS],
+        "at": at[: limits.TIME_CHARS],
+        **extra,
+    }
 
 
 def basket_refusal(program_currency: str, basket: dict, earn: int) -> str:
     """Why the kiosk cannot take ``basket`` (priced at ``earn`` points), or ""."""
     if basket["currency"] != program_currency:
-        return (f"currency_mismatch: basket in {basket['currency']}, "
-                f"the program prices {program_currency}")
+        return (
+            f"currency_mismatch: basket in {basket['currency']}, "
+            f"the program prices {program_currency}"
+        )
     if earn > limits.POINTS:  # no member, op or ack could carry it
         return f"op_too_large: the basket prices {earn} points, more than {limits.POINTS}"
     return ""
@@ -94,5 +102,9 @@ class PosNotices:
             extra = {"member_id": ack["member_id"], "points": ack.get("earned", 0)}
             if "balance" in ack:
                 extra["balance"] = ack["balance"]
-            self.tell(basket_id, "member_changed", "member_id_assigned: the ledger's id for "
-                      "the card on this basket", **extra)
+            self.tell(
+                basket_id,
+                "member_changed",
+                "member_id_assigned: the ledger's id for the card on this basket",
+                **extra,
+            )

@@ -19,8 +19,8 @@ from dataclasses import replace
 
 from display import views as v
 from drivers import base as d
-from kiosk import events as e
 from kiosk import basket_switch, lane_messages, notices, ops
+from kiosk import events as e
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
@@ -202,19 +202,10 @@ class Session:
 
     def _switch_basket(self, c: Customer, old: dict | None, new_id: str) -> None:
         """A new basket while ``c`` sits on an unpaid one: move or drop (kiosk.basket_switch)."""
-        old_id = c.basket_id
-        what = basket_switch.rule(old if old and old["basket_id"] == old_id else None)
-        for reward in filter(None, map(self.program.reward, c.held)):
-            self.out.redemption(lane_messages.redemption_cancel(old_id, reward))
-        c.held.clear()
-        self.outbox.drop_attachment(old_id)
-        extra = {"member_id": c.member.member_id} if c.member.member_id else {}
-        self.pos.tell(old_id, "member_changed", basket_switch.reason(what, new_id), **extra)
-        if what == "move":
-            c.basket_id = new_id
-            return
-        self.customer = None
-        self.screen.show_result(v.ErrorMessage("New basket: please tap again"))
+        if basket_switch.switch(c, old, new_id, self.program, self.out, self.outbox,
+                                self.pos) == "drop":
+            self.customer = None
+            self.screen.show_result(v.ErrorMessage("New basket: please tap again"))
 
     def _attach(self) -> None:
         """Tell the POS who is paying, and remember it on disk in case we restart."""
@@ -361,6 +352,9 @@ class Session:
         if c is None or ev.correlation != c.lookup_id:
             return  # a late answer for someone who has gone
         msg = ev.msg
+        if msg["found"] and "member" not in msg:  # the schema cannot require it only if found
+            log.warning("lookup reply says found but names no member: ignored")
+            return
         c.answered = True
         if msg["found"]:
             m = msg["member"]

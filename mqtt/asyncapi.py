@@ -74,6 +74,19 @@ CHANNELS = {
         "Apply (or cancel) a reward's discount on the open basket. The POS shows it in the "
         "basket it publishes next; the points are spent only when it is paid.",
     ),
+    "notice": _channel(
+        topics.notice("{store}", "{lane}"),
+        LANE,
+        "notice",
+        "kiosk",
+        ("pos",),
+        False,
+        "What the POS must know about a basket (contract v1.1): basket_refused (a currency the "
+        "program does not price, an op the ledger could not take, a payload that breaks the "
+        "contract), join_declined (an unknown card whose customer did not press select: no "
+        "points), member_changed (the member moved to or was dropped from a basket, or the "
+        "ledger's id for a new card). reason starts with a code; see docs/pos-integration.md.",
+    ),
     "ops": _channel(
         topics.ops("{store}", "{kiosk}"),
         KIOSK,

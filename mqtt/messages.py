@@ -22,7 +22,16 @@ SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
 
 
 class BadMessage(ValueError):
-    """A payload that breaks the contract; the message says why."""
+    """A payload that breaks the contract; the message says why, in text any log or peer can
+    carry (a NUL or lone surrogate quoted from the payload is written as an escape)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(safe_text(text))
+
+
+def safe_text(text: str) -> str:
+    """``text`` with what UTF-8 cannot carry (lone surrogates) and NUL written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 @cache

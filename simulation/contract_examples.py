@@ -35,6 +35,11 @@ expect screen "Reward applied"
 total
 pay
 expect outbox 0
+open tea:1:300:drinks
+tap 04DEADBEEF0999
+expect screen "join"
+pay
+expect outbox 0
 """.splitlines()
 
 # topic leaf -> schema name
@@ -42,6 +47,7 @@ LEAVES = {
     "basket": "basket",
     "member": "member",
     "redemption": "redemption",
+    "notice": "notice",
     "ops": "op",
     "acks": "ack",
     "lookup": "lookup_request",

@@ -75,27 +75,49 @@ def test_a_paid_basket_whose_op_the_ledger_could_not_take_is_settled_without_one
 
 
 def test_a_basket_the_contract_refuses_is_told_to_the_pos(counter):
-    payload = json.dumps({"v": 1, "basket_id": "b-7", "seq": 1, "status": "paid",
-                          "currency": "EUR", "total_minor": 100,
-                          "items": [{"sku": "tea\u0000", "qty": 1, "unit_minor": 100}]})
+    payload = json.dumps(
+        {
+            "v": 1,
+            "basket_id": "b-7",
+            "seq": 1,
+            "status": "paid",
+            "currency": "EUR",
+            "total_minor": 100,
+            "items": [{"sku": "tea\u0000", "qty": 1, "unit_minor": 100}],
+        }
+    )
     with pytest.raises(messages.BadMessage) as bad:
         messages.decode("basket", payload.encode())
     assert str(bad.value) == "basket: items[0].sku holds a NUL character"
     counter.handle(e.BasketRefused("b-7", f"bad_basket: {bad.value}"))
     (n,) = notices(counter)
-    assert n == {"v": 1, "basket_id": "b-7", "kind": "basket_refused",
-                 "reason": "bad_basket: basket: items[0].sku holds a NUL character",
-                 "at": "2026-01-01T00:00:00.000+00:00"}
+    assert n == {
+        "v": 1,
+        "basket_id": "b-7",
+        "kind": "basket_refused",
+        "reason": "bad_basket: basket: items[0].sku holds a NUL character",
+        "at": "2026-01-01T00:00:00.000+00:00",
+    }
 
 
-@pytest.mark.parametrize(("text", "why"), [("tea\u0000", "holds a NUL character"),
-                                           ("tea\ud800", "lone UTF-16 surrogate")])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("tea\u0000", "holds a NUL character"), ("tea\ud800", "lone UTF-16 surrogate")],
+)
 def test_text_utf8_cannot_carry_is_refused_on_every_topic(text, why):
-    body = {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": 1, "kind": "sale",
-            "created_at": "x", "program_version": 1,
-            "items": [{"sku": text, "qty": 1, "unit_minor": 1}]}
-    for payload in (json.dumps(body).encode(), json.dumps(body, ensure_ascii=False)
-                    .encode("utf-8", "surrogatepass")):
+    body = {
+        "v": 1,
+        "op_id": str(uuid.uuid4()),
+        "kiosk_seq": 1,
+        "kind": "sale",
+        "created_at": "x",
+        "program_version": 1,
+        "items": [{"sku": text, "qty": 1, "unit_minor": 1}],
+    }
+    for payload in (
+        json.dumps(body).encode(),
+        json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+    ):
         with pytest.raises(messages.BadMessage, match=why):
             messages.decode("op", payload)
     assert messages.decode("op", json.dumps(body | {"items": []}).encode())["items"] == []
@@ -103,8 +125,13 @@ def test_text_utf8_cannot_carry_is_refused_on_every_topic(text, why):
 
 def test_an_op_queued_that_cannot_be_sent_is_set_aside_and_blocks_no_other(tmp_path):
     outbox = Outbox(tmp_path / "o.db")
-    good = {"v": 1, "op_id": str(uuid.uuid4()), "kind": "enrol", "created_at": "x",
-            "program_version": 1}
+    good = {
+        "v": 1,
+        "op_id": str(uuid.uuid4()),
+        "kind": "enrol",
+        "created_at": "x",
+        "program_version": 1,
+    }
     # queued by an older kiosk version, before the token limit: the contract refuses it now
     bad = good | {"op_id": str(uuid.uuid4()), "token": {"kind": "qr", "value": "M" * 600}}
     outbox.add_many([(bad, "uid:04AA", 0), (good, "uid:04BB", 0)])
@@ -140,8 +167,11 @@ def test_offline_a_card_that_did_not_join_is_declined_by_the_ledger_and_the_pos_
     assert op["enrol"] is False, "it may be a member this kiosk never saw: the ledger decides"
     c.link_up = True
     c.batch_done()
-    c.ack(op["op_id"], status="rejected", reason="not_joined: unknown card, and the customer "
-          "did not choose to join")
+    c.ack(
+        op["op_id"],
+        status="rejected",
+        reason="not_joined: unknown card, and the customer did not choose to join",
+    )
     (n,) = notices(c)
     assert n["kind"] == "join_declined" and n["basket_id"] == "b-1"
     c.outbox.close()
