@@ -7,6 +7,7 @@ replay burst costs one transaction, not one per op.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kiosk.balances import Balances
 from kiosk.outbox import Outbox, PendingOp
@@ -16,8 +17,10 @@ log = logging.getLogger("kiosk.session")  # operators grep one logger for the sa
 
 
 class Acks:
-    def __init__(self, outbox: Outbox, replayer: Replayer, balances: Balances) -> None:
+    def __init__(self, outbox: Outbox, replayer: Replayer, balances: Balances,
+                 on_ack: Callable[[dict, dict], None] = lambda op, ack: None) -> None:
         self.outbox = outbox
+        self.on_ack = on_ack  # (op body, ack): e.g. a refund's notice to the POS
         self.replayer = replayer
         self.balances = balances
         self._batch: list[str] = []  # applied or duplicate, deleted at the next commit
@@ -42,6 +45,7 @@ class Acks:
                 log.warning("ledger applied op %s in part: %s", op_id, msg["reason"])
                 self.outbox.note_refusal(op_id, msg["reason"])
             self._batch.append(op_id)
+        self.on_ack(op.body, msg)
         self.balances.acked(op.member_key, op.points_delta)
         if "balance" in msg and "member_id" in msg:
             self.balances.learn_from_ack(op.member_key, msg["member_id"], msg["balance"],

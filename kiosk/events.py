@@ -17,6 +17,11 @@ class BasketRefused:
 
 
 @dataclass(frozen=True)
+class RefundRequested:
+    msg: dict  # validated refund message (kiosk.returns.read_refund)
+
+
+@dataclass(frozen=True)
 class AckReceived:
     msg: dict  # validated ack message
 

@@ -94,7 +94,7 @@ class PosNotices:
     def after_ack(self, op: dict, ack: dict) -> None:
         """What an ack means for the POS: a declined join, or the member id a new card got."""
         basket_id = op.get("basket_id")
-        if not basket_id:
+        if not basket_id or op.get("kind") == "refund":  # a refund's outcome: kiosk.returns
             return
         if ack["status"] == "rejected" and ack.get("reason", "").startswith(NOT_JOINED):
             self.tell(basket_id, "join_declined", ack["reason"])

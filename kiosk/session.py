@@ -29,6 +29,7 @@ from kiosk.outbox import Outbox, OutboxFull
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
 from kiosk.replay import Replayer
+from kiosk.returns import Returns
 from kiosk.screen_timer import ScreenTimer
 from kiosk.status import KioskStatus
 from mqtt import limits, messages
@@ -52,7 +53,8 @@ class Session:
         self.replayer = Replayer(outbox, self.out.op, cfg["outbox"]["inflight"],
                                  cfg["outbox"]["retry_seconds"])
         self.balances = Balances(outbox.pending_points())
-        self.acks = Acks(outbox, self.replayer, self.balances)
+        self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
+        self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
         self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
         self.readers = self.status.readers
         self.basket: dict | None = None
@@ -161,6 +163,8 @@ class Session:
             log.debug("stale basket %s seq %s", msg["basket_id"], msg["seq"])
             return
         if self.outbox.is_settled(msg["basket_id"]):
+            if msg["status"] == "void":  # after paid: a post-void (once; see kiosk.returns)
+                self.returns.post_void(msg, self.program.version)
             self.basket = None
             return  # a retained paid/void basket we already settled (e.g. after a restart)
         earn = projected_earn(self.program, msg, None)
@@ -187,6 +191,9 @@ class Session:
         if self.customer is not None and self.customer.basket_id in ("", basket_id):
             self.screen.show_result(v.ErrorMessage("Basket refused: ask staff"))
             self.ports.signal("error")
+
+    def on_RefundRequested(self, ev: e.RefundRequested) -> None:
+        self.returns.refund(ev.msg, self.program.version)
 
     def _basket_id(self) -> str:
         return self.basket["basket_id"] if self.basket else ""

@@ -14,8 +14,11 @@ from codes.tokens import token_key
 from ledger import acks
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
+from ledger.refunds import RefundRefused, apply_refund
+from ledger.sales import record_sale
 from ledger.store import LedgerStore, new_member_id
-from program.engine import Basket, MemberState, Program
+from program.engine import Basket, MemberState, Program, Reward
+from program.refunds import sale_of
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +35,15 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin) -> 
     if earlier is not None:
         return acks.repeated(earlier)
     try:
-        result = _apply_new(store, program, op, origin)
-    except Rejected as exc:
+        if op["kind"] == "refund":
+            result = apply_refund(store, program, op, origin)
+        else:
+            result = _apply_new(store, program, op, origin)
+    except (Rejected, RefundRefused) as exc:
         result = acks.rejected(op["op_id"], str(exc))
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
+        if isinstance(exc, RefundRefused) and not exc.final:
+            return result  # nothing written: the same op may be tried again later
     store.record_op(op["op_id"], origin, result)
     return result
 
@@ -63,13 +71,23 @@ def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: O
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+def currency_refusal(program: Program, op: dict) -> str:
+    """Why the program cannot price this sale's basket ("" when it can)."""
+    if op["kind"] != "sale" or program.prices(op.get("currency", "")):
+        return ""
+    return (f"currency_mismatch: basket in {op.get('currency', '(none)')}, program"
+            f" prices {program.currency}")
+
+
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -> dict:
+    if why := currency_refusal(program, op):
+        raise Rejected(why)  # before enrolment: a refused basket makes no member
     member_id, created = _resolve(store, program, op)
     store.lock_member(member_id)  # PostgreSQL: spend and report a balance no other worker moves
     expire_points(store, program, member_id)
     basket = Basket.from_message(op) if op["kind"] == "sale" else None
     state = member_state(store, program, member_id, basket=basket)
-    earned = 0
+    earned, quote = 0, None
     if basket is not None:
         quote = program.quote(basket, state)
         earned = quote.earn
@@ -80,9 +98,13 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin) -
         for card in program.punch_cards:
             if card.punches(basket):
                 store.add_punches(member_id, card.card_id, card.punches(basket))
-    redeemed, refused = _redeem(store, program, op, state, origin)
+    rewards, refused = _redeem(store, program, op, state, origin)
+    redeemed = sum(r.cost for r in rewards)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
+    if quote is not None and op.get("basket_id"):  # what a refund of it will need
+        record_sale(store, op["op_id"], origin[0], op["basket_id"], member_id,
+                    sale_of(program, basket, quote, rewards))
     tier = review_tier(store, program, state, earned)
     result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
                           earned, redeemed, refused)
@@ -130,13 +152,13 @@ def token_member(store: LedgerStore, token: dict) -> str | None:
 
 
 def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
-            origin: Origin) -> tuple[int, list[str]]:
+            origin: Origin) -> tuple[list[Reward], list[str]]:
     """Redeem what the op asks for and the balance covers; the rest is recorded as refused.
 
     The POS has already given the discount, so a refusal is never silent: it is kept in the
     ``refusals`` table for reports and named in the ack.
     """
-    redeemed, refused = 0, []
+    redeemed, refused, rewards = 0, [], []
     member_id, balance = state.member_id, state.balance
     offered = {r.reward_id for r in program.rewards(state)}
     used = _redemptions(store, program, op, member_id)
@@ -154,13 +176,14 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
             redeemed += reward.cost
+            rewards.append(reward)
             everyone, mine = used.get(reward.reward_id, (0, 0))
             used[reward.reward_id] = (everyone + 1, mine + 1)
             continue
         store.record_refusal(op["op_id"], member_id, item["reward_id"], why)
         refused.append(why)
         log.warning("op %s: redemption refused: %s", op["op_id"], why)
-    return redeemed, refused
+    return rewards, refused
 
 
 def _redemptions(store: LedgerStore, program: Program, op: dict,

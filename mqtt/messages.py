@@ -18,7 +18,7 @@ from mqtt import limits
 VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalty/v1)
 MAX_PAYLOAD = limits.PAYLOAD_BYTES
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
-                "lookup_reply", "status", "program", "notice")
+                "lookup_reply", "status", "program", "refund", "notice")
 
 
 class BadMessage(ValueError):

@@ -48,6 +48,7 @@ def tracebacks(records: list[logging.LogRecord]) -> list[str]:
 @pytest.fixture
 def kiosk(broker, tmp_path):
     app = KioskApp(sim_config(broker.port, tmp_path), Devices())
+    app._open()  # the outbox, devices and session, as run() opens them (no event loop here)
     app.link.start()
     assert app.link.wait_connected(10)
     app.session.handle(e.BasketUpdate(messages.validate("basket", fp.good_basket())))
