@@ -7,12 +7,14 @@ from the config's ``[reader]`` section.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import ndef
 
-from codes.card_numbers import DEFAULT_PATTERN, CardNumberError, compile_pattern
+from codes.card_numbers import CardNumberError, compile_pattern
+from drivers.config_schema import READER, with_defaults
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
 from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, sun_proof, verify_sun_url
 
@@ -59,30 +61,30 @@ class TokenPolicy:
     guard: CounterGuard = field(default_factory=CounterGuard)
 
     @classmethod
-    def from_section(cls, s: dict) -> TokenPolicy:
-        """Build from ``[reader]``; raises ValueError naming the bad key."""
-        pub = _hex_key(s, "ndef_public_key", 32)
+    def from_section(cls, section: Mapping) -> TokenPolicy:
+        """Build from ``[reader]`` (missing keys: the schema's defaults); ValueError names a bad key."""
+        s = with_defaults(section, READER)
         try:
-            pattern = compile_pattern(s.get("card_number_pattern") or DEFAULT_PATTERN)
+            pattern = compile_pattern(s["card_number_pattern"])
         except CardNumberError as exc:
             raise ValueError(f"reader.card_number_pattern: {exc}") from None
-        ndef_pol = NdefCardPolicy(s.get("ndef_card_param", "c"), s.get("ndef_sig_param", "s"),
-                                  pub, bool(s.get("ndef_require_signature", False)),
-                                  pattern, bool(s.get("ndef_card_from_path", False)))
+        ndef_pol = NdefCardPolicy(s["ndef_card_param"], s["ndef_sig_param"],
+                                  _hex_key(s, "ndef_public_key", 32), s["ndef_require_signature"],
+                                  pattern, s["ndef_card_from_path"])
         keys = None
-        if s.get("sun_meta_key") or s.get("sun_file_key"):
+        if s["sun_meta_key"] or s["sun_file_key"]:
             keys = SunKeys(_hex_key(s, "sun_meta_key", 16), _hex_key(s, "sun_file_key", 16),
-                           bool(s.get("sun_diversify", False)),
-                           bytes.fromhex(s.get("sun_system_id", "")))
-        params = SunParams(picc=s.get("sun_picc_param", "picc_data"),
-                           mac=s.get("sun_mac_param", "cmac"),
-                           uid=s.get("sun_uid_param", "uid"), ctr=s.get("sun_ctr_param", "ctr"))
-        guard = CounterGuard(s.get("sun_counter_file") or None)
-        return cls(bool(s.get("accept_plain_uid", True)), ndef_pol, keys, params, guard)
+                           s["sun_diversify"], bytes.fromhex(s["sun_system_id"]))
+        params = SunParams(picc=s["sun_picc_param"], mac=s["sun_mac_param"],
+                           uid=s["sun_uid_param"], ctr=s["sun_ctr_param"])
+        # Only a section from the config file names the counter file (the schema's default is
+        # the Pi's /var/lib path); one built by hand (tests, benchmarks) keeps them in memory.
+        guard = CounterGuard(section.get("sun_counter_file") or None)
+        return cls(s["accept_plain_uid"], ndef_pol, keys, params, guard)
 
 
-def _hex_key(s: dict, key: str, size: int) -> bytes | None:
-    text = s.get(key, "")
+def _hex_key(s: Mapping, key: str, size: int) -> bytes | None:
+    text = s[key]
     if not text:
         return None
     try:

@@ -26,6 +26,10 @@ class Publisher:
     def redemption(self, body: dict) -> bool:
         return self._send(topics.redemption(self.store, self.lane), "redemption", body)
 
+    def notice(self, body: dict) -> bool:
+        """Something the POS must know about a basket (contract v1.1): QoS 1, not retained."""
+        return self._send(topics.notice(self.store, self.lane), "notice", body)
+
     def lookup(self, body: dict, correlation: bytes) -> bool:
         """A lookup request on this kiosk's own topic (only it may write there); the ledger
         answers on this kiosk's reply topic (MQTT 5)."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from kiosk.outbox import Outbox, PendingOp
+from mqtt.messages import BadMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +34,36 @@ class Replayer:
         sent = 0
         overdue = [op for op, at in self.inflight.values() if now - at >= self.retry_s]
         for op in sorted(overdue, key=lambda o: o.kiosk_seq):
-            if not self.send(op.message()):
+            if (done := self._send(op, now)) is None:
                 return sent
             log.info("resending op %s (seq %d): no ack in %.1fs", op.op_id, op.kiosk_seq,
                      self.retry_s)
-            self.inflight[op.op_id] = (op, now)
-            sent += 1
+            sent += done
         room = self.window - len(self.inflight)
         if room > 0:
             last = max((op.kiosk_seq for op, _ in self.inflight.values()), default=0)
             for op in self.outbox.pending(limit=room, after_seq=last):
-                if not self.send(op.message()):
+                if (done := self._send(op, now)) is None:
                     break
-                self.inflight[op.op_id] = (op, now)
-                sent += 1
+                sent += done
         self.sent_total += sent
         return sent
+
+    def _send(self, op: PendingOp, now: float) -> int | None:
+        """Publish one op: 1 sent, None when the link cannot take it. One the contract refuses
+        (queued by an older version) is set aside in the outbox's rejected table, kept for
+        reports, so it blocks no other op: 0."""
+        try:
+            if not self.send(op.message()):
+                return None
+        except BadMessage as exc:
+            log.error("op %s (seq %d) cannot be sent, kept as rejected: %s", op.op_id,
+                      op.kiosk_seq, exc)
+            self.outbox.reject(op.op_id, f"cannot be sent: {exc}"[:200])
+            self.inflight.pop(op.op_id, None)
+            return 0
+        self.inflight[op.op_id] = (op, now)
+        return 1
 
     def acked(self, op_ids: list[str]) -> None:
         for op_id in op_ids:

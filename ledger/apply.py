@@ -18,9 +18,12 @@ from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.policy import KioskRules, PolicyRefused, over_cap, redeemed_today
 from ledger.proof import Checked, ProofRefused
+from ledger.refunds import RefundRefused, apply_refund
+from ledger.sales import record_sale
 from ledger.store import LedgerStore, new_member_id
 from ledger.trust import Trust
-from program.engine import Basket, MemberState, Program
+from program.engine import Basket, MemberState, Program, Reward
+from program.refunds import sale_of
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +42,18 @@ def apply_op(store: LedgerStore, program: Program, op: dict, origin: Origin,
     if earlier is not None:
         return acks.repeated(earlier)
     try:
-        result = _apply_new(store, program, op, origin, trust)
+        if op["kind"] == "refund":
+            result = apply_refund(store, program, op, origin)
+        else:
+            result = _apply_new(store, program, op, origin, trust)
     except (ProofRefused, PolicyRefused) as exc:
         result = acks.rejected(op["op_id"], str(exc))
         log.warning("op %s from %s/%s refused: %s", op["op_id"], origin[0], origin[1], exc)
-    except Rejected as exc:
+    except (Rejected, RefundRefused) as exc:
         result = acks.rejected(op["op_id"], str(exc))
         log.warning("op %s from %s/%s rejected: %s", op["op_id"], origin[0], origin[1], exc)
+        if isinstance(exc, RefundRefused) and not exc.final:
+            return result  # nothing written: the same op may be tried again later
     store.record_op(op["op_id"], origin, result)
     return result
 
@@ -73,15 +81,25 @@ def apply_in_savepoint(store: LedgerStore, program: Program, op: dict, origin: O
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+def currency_refusal(program: Program, op: dict) -> str:
+    """Why the program cannot price this sale's basket ("" when it can)."""
+    if op["kind"] != "sale" or program.prices(op.get("currency", "")):
+        return ""
+    return (f"currency_mismatch: basket in {op.get('currency', '(none)')}, program"
+            f" prices {program.currency}")
+
+
 def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
                trust: Trust) -> dict:
+    if why := currency_refusal(program, op):
+        raise Rejected(why)  # before enrolment: a refused basket makes no member
     rules = trust.policy.rules(origin[0], origin[1])
     member_id, created = _resolve(store, program, op, origin, trust, rules)
     store.lock_member(member_id)  # PostgreSQL: spend and report a balance no other worker moves
     expire_points(store, program, member_id)
     basket = Basket.from_message(op) if op["kind"] == "sale" else None
     state = member_state(store, program, member_id, basket=basket)
-    earned = 0
+    earned, quote = 0, None
     if basket is not None:
         quote = program.quote(basket, state)
         earned = quote.earn
@@ -92,9 +110,13 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
         for card in program.punch_cards:
             if card.punches(basket):
                 store.add_punches(member_id, card.card_id, card.punches(basket))
-    redeemed, refused = _redeem(store, program, op, state, origin, rules)
+    rewards, refused = _redeem(store, program, op, state, origin, rules)
+    redeemed = sum(r.cost for r in rewards)
     if earned:
         store.journal(member_id, "earn", earned, op["op_id"], op.get("basket_id"), origin)
+    if quote is not None and op.get("basket_id"):  # what a refund of it will need
+        record_sale(store, op["op_id"], origin[0], op["basket_id"], member_id,
+                    sale_of(program, basket, quote, rewards))
     tier = review_tier(store, program, state, earned)
     result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
                           earned, redeemed, refused)
@@ -105,8 +127,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
 
 def _resolve(store: LedgerStore, program: Program, op: dict, origin: Origin, trust: Trust,
              rules: KioskRules) -> tuple[str, bool]:
-    """The member the op is for; an unknown card is enrolled when the op or program says so.
-    Who it is comes from the token as the ledger checked it, never from the op's member_id."""
+    """The member the op is for; an unknown card is enrolled only when the customer chose to
+    join (the op's ``enrol``) and the program lets unknown cards join. Who it is comes from the token as the ledger checked it, never from the op's member_id."""
     if op.get("token") is None:
         raise ProofRefused("unverified_token", "an op must carry the card or code as read; a"
                            " member id alone is no proof")
@@ -122,8 +144,10 @@ def _resolve(store: LedgerStore, program: Program, op: dict, origin: Origin, tru
         return member_id, False
     if token.kind == "qr":
         raise Rejected(f"unknown member {token.value}")  # a code names a member; none to enrol
-    if not (op.get("enrol") or program.unknown_token == "enrol"):
+    if program.unknown_token != "enrol":
         raise Rejected("unknown card")
+    if not op.get("enrol"):  # joining is the customer's choice (select on the kiosk), never ours
+        raise Rejected("not_joined: unknown card, and the customer did not choose to join")
     member_id = new_member_id()
     store.create_member(member_id, home_store=origin[0])
     store.bind_token(member_id, token.kind, token.value)
@@ -157,13 +181,13 @@ def token_member(store: LedgerStore, token: dict) -> str | None:
 
 
 def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
-            origin: Origin, rules: KioskRules) -> tuple[int, list[str]]:
+            origin: Origin, rules: KioskRules) -> tuple[list[Reward], list[str]]:
     """Redeem what the op asks for and the balance covers; the rest is recorded as refused.
 
     The POS has already given the discount, so a refusal is never silent: it is kept in the
     ``refusals`` table for reports and named in the ack.
     """
-    redeemed, refused = 0, []
+    redeemed, refused, rewards = 0, [], []
     member_id, balance = state.member_id, state.balance
     offered = {r.reward_id for r in program.rewards(state)}
     used = _redemptions(store, program, op, member_id)
@@ -184,13 +208,14 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
             redeemed += reward.cost
+            rewards.append(reward)
             everyone, mine = used.get(reward.reward_id, (0, 0))
             used[reward.reward_id] = (everyone + 1, mine + 1)
             continue
         store.record_refusal(op["op_id"], member_id, item["reward_id"], why)
         refused.append(why)
         log.warning("op %s: redemption refused: %s", op["op_id"], why)
-    return redeemed, refused
+    return rewards, refused
 
 
 def _kiosk_today(store: LedgerStore, rules: KioskRules, op: dict, origin: Origin) -> int:

@@ -1,11 +1,12 @@
-"""Group commit, the fast way: a batch's plain sales priced in memory, written in two statements.
+"""Group commit, the fast way: a batch's plain sales priced in memory, written in three statements.
 
 The service applies what queued up as one transaction. Per op, ``apply_in_savepoint`` costs
 about ten statements (a round trip each on PostgreSQL); here a batch costs three reads (which
-op_ids are done, who holds the cards, their balances and tiers) and two writes, whatever its size.
-Only plain sales take this way: a known card with no proof to check (a UID the program accepts,
-an unsigned card number), nothing to redeem, a program that does not read the member's history,
-and under a kiosk policy a member of a store the kiosk serves. Everything else (enrolment, redemption, rejection, tiers, caps per day)
+op_ids are done, who holds the cards, their balances and tiers) and three writes (journal, ops,
+sales), whatever its size. Only plain sales take this way: a known card with no proof to check (a
+UID the program accepts, an unsigned card number), nothing to redeem, a program that does not read
+the member's history, in the program's currency, and under a kiosk policy a member of a store the
+kiosk serves. Everything else (enrolment, redemption, rejection, refunds, tiers, caps per day)
 goes through ``apply_in_savepoint`` in its place in the batch, after what is pending is written,
 so the results are exactly those of applying the ops one by one (tests/test_ledger_batch.py).
 """
@@ -19,20 +20,22 @@ from codes.tokens import token_key
 from ledger import acks
 from ledger.apply import NO_KEYS, Origin, apply_in_savepoint
 from ledger.policy import PolicyRefused
+from ledger.sales import sale_row
 from ledger.store import LedgerStore
 from ledger.trust import Trust
 from program.engine import Basket, MemberState, Program
+from program.refunds import sale_of
 
 log = logging.getLogger(__name__)
 
 
 class _Pending:
     def __init__(self, store: LedgerStore) -> None:
-        self.store, self.journal, self.ops = store, [], []
+        self.store, self.journal, self.ops, self.sales = store, [], [], []
 
     def flush(self) -> None:
-        self.store.write_many(self.journal, self.ops)
-        self.journal, self.ops = [], []
+        self.store.write_many(self.journal, self.ops, self.sales)
+        self.journal, self.ops, self.sales = [], [], []
 
 
 def apply_batch(store: LedgerStore, program_for: Callable[[dict], Program],
@@ -85,7 +88,9 @@ def _plain_member(op: dict, program: Program, owners: dict, members: dict) -> st
     token = op.get("token")
     if op["kind"] != "sale" or op.get("redeem") or token is None:
         return None
-    if program.needs_facts or token["kind"] not in ("uid", "ndef") or token.get("proof"):
+    if program.needs_facts or not program.prices(op.get("currency", "")):
+        return None  # facts to read, or a currency to refuse: apply_op does both
+    if token["kind"] not in ("uid", "ndef") or token.get("proof"):
         return None  # a proof to check (or a qr code, a SUN message): apply_op checks it
     if token["kind"] == "uid" and not program.allow_unverified_uid:
         return None  # rejected: let apply_op say so and remember it (``verified`` is no proof)
@@ -96,13 +101,18 @@ def _plain_member(op: dict, program: Program, owners: dict, members: dict) -> st
 def _plain_sale(pending: _Pending, program: Program, op: dict, origin: Origin, member_id: str,
                 members: dict) -> dict:
     balance, tier = members[member_id]
-    earned = program.quote(Basket.from_message(op), MemberState(member_id, balance, tier)).earn
+    basket = Basket.from_message(op)
+    quote = program.quote(basket, MemberState(member_id, balance, tier))
+    earned = quote.earn
     if earned != op.get("earn", earned):
         log.info("op %s: kiosk previewed %s points, program gives %s", op["op_id"],
                  op.get("earn"), earned)
     if earned:
         pending.journal.append((member_id, "earn", earned, op["op_id"], op.get("basket_id"),
                                 *origin, ""))
+    if op.get("basket_id"):
+        pending.sales.append(sale_row(op["op_id"], origin[0], op["basket_id"], member_id,
+                                      sale_of(program, basket, quote, ())))
     members[member_id] = (balance + earned, tier)
     result = acks.applied(op["op_id"], member_id, balance + earned, tier, earned, 0)
     pending.ops.append((op["op_id"], *origin, result))

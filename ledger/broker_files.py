@@ -105,6 +105,7 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",
             f"topic write {topics.redemption(k.store, k.lane)}",
+            f"topic read {topics.refund(k.store, k.lane)}",
             f"topic write {topics.notice(k.store, k.lane)}",
             f"topic read {topics.PROGRAM}",
             f"topic read {topics.uplink(k.store)}"]
@@ -115,6 +116,7 @@ def pos_acl(p: PosAccount) -> list[str]:
             f"topic readwrite {topics.basket(p.store, p.lane)}",
             f"topic read {topics.member(p.store, p.lane)}",
             f"topic read {topics.redemption(p.store, p.lane)}",
+            f"topic write {topics.refund(p.store, p.lane)}",
             f"topic read {topics.notice(p.store, p.lane)}"]
 
 

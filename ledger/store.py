@@ -251,10 +251,14 @@ class LedgerStore:
         size = 1 << (len(values) - 1).bit_length()
         return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
-    def write_many(self, journal: list[tuple], ops: list[tuple]) -> None:
+    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = ()) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
-        reason) and op rows (op_id, store, kiosk, kiosk_seq, result) in two statements."""
+        reason), op rows (op_id, store, kiosk, kiosk_seq, result) and sale rows (op_id, store,
+        basket_id, member_id, body; ledger.sales) in a statement each."""
         at = now_iso()
+        if sales:
+            self._insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
+                              [(*row, at) for row in sales])
         if journal:
             self._insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
                                           "store", "kiosk", "kiosk_seq", "reason", "at"),
@@ -345,11 +349,13 @@ class LedgerStore:
         return (row[0], row[1]) if row else ("", None)
 
     def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
-        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""
+        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO),
+        less what refunds took back since then."""
         row = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
+            "SELECT COUNT(CASE WHEN kind='earn' THEN 1 END),"
+            " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
             " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0)"
-            " FROM journal WHERE member_id=? AND kind='earn'",
+            " FROM journal WHERE member_id=? AND kind IN ('earn', 'refund')",  # refunds: net
             (day_start, window_start, member_id)).fetchone()
         return {"visits": int(row[0]), "earned_today": int(row[1]), "window_points": int(row[2])}
 

@@ -74,6 +74,30 @@ CHANNELS = {
         "Apply (or cancel) a reward's discount on the open basket. The POS shows it in the "
         "basket it publishes next; the points are spent only when it is paid.",
     ),
+    "refund": _channel(
+        topics.refund("{store}", "{lane}"),
+        LANE,
+        "refund",
+        "pos",
+        ("kiosk",),
+        False,
+        "v1.1. Refund a paid basket, whole or by lines; refund_id is the idempotency key. A void "
+        "of a basket already paid is a whole refund too (see docs/pos-integration.md, Returns).",
+    ),
+    "notice": _channel(
+        topics.notice("{store}", "{lane}"),
+        LANE,
+        "notice",
+        "kiosk",
+        ("pos",),
+        False,
+        "What the POS must know about a basket (contract v1.1): basket_refused (a currency the "
+        "program does not price, an op the ledger could not take, a payload that breaks the "
+        "contract), join_declined (an unknown card whose customer did not press select: no "
+        "points), member_changed (the member moved to or was dropped from a basket, or the "
+        "ledger's id for a new card), return_applied / return_refused (a refund's outcome). "
+        "reason starts with a code; see docs/pos-integration.md.",
+    ),
     "ops": _channel(
         topics.ops("{store}", "{kiosk}"),
         KIOSK,
@@ -318,8 +342,9 @@ def document(role: str = "pos") -> dict:
         "id": f"urn:loyalty-kiosk:contract:v1:{role}",
         "info": {
             "title": f"Loyalty kiosk MQTT contract v1: the {role}'s view",
-            "version": "1.0.0",
-            "description": "Contract v1 between the POS, the kiosk and the ledger. UTF-8 "
+            "version": "1.1.0",
+            "description": "Contract v1 (v1.1 adds refunds and notices; a v1.0 program ignores "
+            "them) between the POS, the kiosk and the ledger. UTF-8 "
             "JSON payloads of at most 64 KiB; ids match [a-z0-9-]{1,32}; amounts in integer "
             "minor units with an ISO 4217 currency; unknown fields are refused. QoS 1 "
             f"everywhere. {ROLE_NOTES[role]}",

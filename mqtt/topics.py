@@ -1,4 +1,4 @@
-"""Every topic name of contract v1, in one place."""
+"""Every topic name of contract v1 (v1.1: refund and notice added), in one place."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def member(store: str, lane: str) -> str:
 
 def redemption(store: str, lane: str) -> str:
     return f"{ROOT}/stores/{store}/lanes/{lane}/redemption"
+
+
+def refund(store: str, lane: str) -> str:
+    """A refund or return of a paid basket (POS -> kiosk, QoS 1, not retained; v1.1)."""
+    return f"{ROOT}/stores/{store}/lanes/{lane}/refund"
 
 
 def notice(store: str, lane: str) -> str:

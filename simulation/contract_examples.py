@@ -35,6 +35,11 @@ expect screen "Reward applied"
 total
 pay
 expect outbox 0
+open tea:1:300:drinks
+tap 04DEADBEEF0999
+expect screen "join"
+pay
+expect outbox 0
 """.splitlines()
 
 # topic leaf -> schema name
@@ -42,6 +47,7 @@ LEAVES = {
     "basket": "basket",
     "member": "member",
     "redemption": "redemption",
+    "notice": "notice",
     "ops": "op",
     "acks": "ack",
     "lookup": "lookup_request",
@@ -49,6 +55,7 @@ LEAVES = {
     "status": "status",
     "program": "program",
     "uplink": "uplink",
+    "refund": "refund",
 }
 
 
@@ -92,6 +99,20 @@ class Recorder:
         return chosen
 
 
+def _refund_the_cake(recorder: Recorder) -> None:
+    """A POS refund of one line of the paid sale (contract v1.1); the kiosk's notice follows."""
+    if not wait_for(lambda: "basket" in recorder.pick(), 10):
+        raise ScenarioFailed("no basket message seen")
+    with recorder._lock:  # the first sale: the one with a member
+        basket = next(b for b in recorder.seen["basket"] if b["status"] == "paid")
+    refund = {"v": 1, "refund_id": "r-" + basket["basket_id"][2:] + "-1",
+              "basket_id": basket["basket_id"], "lines": [{"sku": "cake", "qty": 1}],
+              "reason": "returned"}
+    topic = topics.refund("store-1", "lane-1")
+    if not recorder.link.publish(topic, json.dumps(refund).encode(), 1):
+        raise ScenarioFailed("refund not published")
+
+
 def config_update_example() -> str:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -123,6 +144,7 @@ def record(workdir: Path) -> dict:
         world.start_kiosk()
         world.start_pos()
         Runner(world).run(SALE, "contract-examples")
+        _refund_the_cake(recorder)
         if not wait_for(lambda: len(recorder.pick()) >= len(LEAVES), 10):
             missing = sorted(set(LEAVES.values()) - set(recorder.pick()))
             raise ScenarioFailed(f"no {', '.join(missing)} message seen")

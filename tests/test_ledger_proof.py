@@ -197,8 +197,8 @@ def test_a_member_id_is_never_who_an_op_is_for(store):
     alone["member_id"] = "ada"
     assert apply(store, alone, trust=Trust(KEYS))["reason"].startswith("unverified_token")
     unknown_card = sale({"kind": "uid", "value": "0411223344556677"}, redeem=["coffee"],
-                        member_id="ada")
-    ack = apply(store, unknown_card, trust=Trust(KEYS))  # the program enrols unknown cards
+                        member_id="ada", enrol=True)
+    ack = apply(store, unknown_card, trust=Trust(KEYS))  # the customer chose to join
     assert ack["member_id"] != "ada" and ack["redeemed"] == 0 and "needs 100" in ack["reason"]
     assert store.balance("ada") == 777
 

@@ -4,7 +4,7 @@ act for them (ledger.policy). Members from before have none: every store serves 
 
 from yoyo import step
 
-__depends__ = {"0011.card_numbers"}
+__depends__ = {"0012.refunds"}
 
 steps = [
     step("ALTER TABLE members ADD COLUMN home_store TEXT",
