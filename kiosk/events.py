@@ -11,6 +11,12 @@ class BasketUpdate:
 
 
 @dataclass(frozen=True)
+class BasketRefused:
+    basket_id: str
+    reason: str  # why the basket message broke the contract (mqtt.messages.BadMessage)
+
+
+@dataclass(frozen=True)
 class RefundRequested:
     msg: dict  # validated refund message (kiosk.returns.read_refund)
 

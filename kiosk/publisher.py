@@ -26,16 +26,16 @@ class Publisher:
     def redemption(self, body: dict) -> bool:
         return self._send(topics.redemption(self.store, self.lane), "redemption", body)
 
+    def notice(self, body: dict) -> bool:
+        """Something the POS must know about a basket (contract v1.1): QoS 1, not retained."""
+        return self._send(topics.notice(self.store, self.lane), "notice", body)
+
     def lookup(self, body: dict, correlation: bytes) -> bool:
         """A lookup request on this kiosk's own topic (only it may write there); the ledger
         answers on this kiosk's reply topic (MQTT 5)."""
         return self._send(topics.lookup(self.store, self.kiosk_id), "lookup_request", body,
                           response_topic=topics.lookup_reply(self.store, self.kiosk_id),
                           correlation=correlation)
-
-    def notice(self, body: dict) -> bool:
-        """What the POS must know about a basket (contract v1.1)."""
-        return self._send(topics.notice(self.store, self.lane), "notice", body)
 
     def status(self, body: dict) -> bool:
         return self._send(topics.status(self.store, self.kiosk_id), "status", body, retain=True)

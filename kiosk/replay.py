@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 
 from kiosk.outbox import Outbox, PendingOp
+from mqtt.messages import BadMessage
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +60,52 @@ class Replayer:
     def _send_all(self, ops: list[PendingOp], now: float) -> int:
         """Send ``ops`` in order, in messages of up to the chunk size; stop at the first that
         the link does not take. Returns how many went out (each now in flight)."""
-        size = self._chunk()
-        done = 0
-        while done < len(ops):
-            chunk = ops[done:done + size]
-            went = self._send_chunk(chunk)
-            for op in chunk[:went]:
-                self.inflight[op.op_id] = (op, now)
-            done += went
-            if went < len(chunk):
-                break
-        return done
+        size, sent, i = self._chunk(), 0, 0
+        while i < len(ops):
+            chunk = ops[i:i + size]
+            went = self._send_batch(chunk, now) if len(chunk) > 1 else None
+            if went is not None:
+                sent, i = sent + went, i + went
+                if went < len(chunk):
+                    break
+                continue
+            for op in chunk:  # one by one: a single op, or a batch the contract refuses
+                if (done := self._send(op, now)) is None:
+                    return sent
+                sent, i = sent + done, i + 1
+        return sent
 
     def _chunk(self) -> int:
         if self.send_batch is None or self.batch_limit <= 1:
             return 1
         return max(1, min(self.batch_limit, self.window // MESSAGES_PER_WINDOW))
 
-    def _send_chunk(self, chunk: list[PendingOp]) -> int:
-        if len(chunk) > 1 and self.send_batch is not None:
-            return self.send_batch([op.message() for op in chunk])
-        return 1 if self.send(chunk[0].message()) else 0
+    def _send_batch(self, chunk: list[PendingOp], now: float) -> int | None:
+        """Publish ``chunk`` as one batch: how many went out; None when the contract refuses one
+        of them (they then go one by one, so only that one is set aside)."""
+        try:
+            went = self.send_batch([op.message() for op in chunk])
+        except BadMessage:
+            return None
+        for op in chunk[:went]:
+            self.inflight[op.op_id] = (op, now)
+        return went
+
+    def _send(self, op: PendingOp, now: float) -> int | None:
+        """Publish one op: 1 sent, None when the link cannot take it. One the contract refuses
+        (queued by an older version) is set aside in the outbox's rejected table, kept for
+        reports, so it blocks no other op: 0."""
+        try:
+            if not self.send(op.message()):
+                return None
+        except BadMessage as exc:
+            log.error("op %s (seq %d) cannot be sent, kept as rejected: %s", op.op_id,
+                      op.kiosk_seq, exc)
+            self.outbox.reject(op.op_id, f"cannot be sent: {exc}"[:200])
+            self.inflight.pop(op.op_id, None)
+            return 0
+        self.inflight[op.op_id] = (op, now)
+        return 1
 
     def acked(self, op_ids: list[str]) -> None:
         for op_id in op_ids:

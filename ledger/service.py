@@ -12,6 +12,9 @@ its own read connection, so a replay burst does not hold up a customer at the co
 Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
 the load on one broker, and a repeated op_id is harmless wherever it lands.
 
+Every op and lookup is checked against ``trust`` (ledger.trust): the token's proof with the
+ledger's own keys, and what the kiosk its topic names may do under the kiosk policy.
+
 Each op is priced with the program version it names while that version is within its grace
 period (ledger.programs). With a program signing key, the service publishes the active program
 retained and signed on ``loyalty/v1/program`` at start and whenever a new version is loaded.
@@ -31,6 +34,7 @@ from ledger.apply import apply_in_savepoint, lookup
 from ledger.batch import apply_batch
 from ledger.programs import ProgramBook
 from ledger.store import LedgerStore
+from ledger.trust import Trust
 from mqtt import batches, messages, topics
 from mqtt.client import Incoming, MqttLink
 from program.engine import Program
@@ -57,14 +61,16 @@ class LookupIn:
     request: dict
     response_topic: str
     correlation: bytes | None
+    asker: tuple[str, str]  # the kiosk (store, kiosk) whose topic the request names
 
 
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
                  program: Program | None = None, username: str = "", password: str = "",
-                 program_key=None, batches: bool = True) -> None:
+                 program_key=None, batches: bool = True, trust: Trust | None = None) -> None:
         self.db_path = db_path
         self.batches = batches  # contract v1.2: read op batches, announce it (False: as v1.0)
+        self.trust = trust or Trust()
         self.fixed_program = program  # tests: one program for every op, ignoring the store
         self.program_key = program_key  # Ed25519 private key, or None: publish nothing
         self.book = ProgramBook()
@@ -114,7 +120,7 @@ class LedgerService:
             raise messages.BadMessage(f"lookup_request from {store}/{kiosk}: response topic "
                                       f"{msg.response_topic!r} is not its own {reply_topic!r}")
         request = messages.decode("lookup_request", msg.payload)
-        self.lookups.put(LookupIn(request, reply_topic, msg.correlation))
+        self.lookups.put(LookupIn(request, reply_topic, msg.correlation, (store, kiosk)))
 
     def _legacy_lookup(self, msg: Incoming) -> None:
         """A lookup on the shared topic: who sent it is unknown, so the reply goes only to a
@@ -124,7 +130,8 @@ class LedgerService:
         if parts is None or parts[2] != "lookup-reply":
             raise messages.BadMessage(f"lookup_request: no valid response topic to answer on "
                                       f"({msg.response_topic!r} is not a kiosk's lookup-reply)")
-        self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation))
+        # Only that kiosk reads the reply, so it is answered as that kiosk would be.
+        self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation, parts[:2]))
 
     # -- life cycle ------------------------------------------------------------------------
     @property
@@ -182,7 +189,7 @@ class LedgerService:
         items = [(item.op, (item.store, item.kiosk, item.op["kiosk_seq"])) for item in todo]
         try:
             with store.transaction():
-                results = apply_batch(store, self._program_for, items)
+                results = apply_batch(store, self._program_for, items, self.trust)
         except Exception as exc:  # noqa: BLE001 - e.g. another worker wrote one of these op_ids
             log.info("batch of %d undone (%s: %s); applying its ops one by one", len(todo),
                      type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
@@ -204,7 +211,8 @@ class LedgerService:
     def _apply_one(self, store: LedgerStore, item: OpIn) -> dict | None:
         origin = (item.store, item.kiosk, item.op["kiosk_seq"])
         try:
-            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin)
+            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin,
+                                      trust=self.trust)
         except Exception:  # noqa: BLE001 - one bad op must not sink the batch
             log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
                           item.op["op_id"], item.store, item.kiosk)
@@ -247,7 +255,8 @@ class LedgerService:
                 for item in _take(self.lookups):
                     try:
                         store = store or LedgerStore(self.db_path, readonly=True)
-                        payload = lookup_reply(store, self.program, item.request)
+                        payload = lookup_reply(store, self.program, item.request,
+                                               item.asker, self.trust)
                     except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
                         log.exception("lookup failed; reconnecting to the database")
                         store = _close(store)
@@ -258,9 +267,12 @@ class LedgerService:
             _close(store)
 
 
-def lookup_reply(store: LedgerStore, program: Program, request: dict) -> bytes:
-    """The reply to one kiosk lookup, as published: `ledger lookup` prints the same bytes."""
-    return messages.encode("lookup_reply", lookup(store, program, request))
+def lookup_reply(store: LedgerStore, program: Program, request: dict,
+                 asker: tuple[str, str] | None = None, trust: Trust | None = None) -> bytes:
+    """The reply to one lookup, as published (``asker``: the kiosk asking; None: `ledger
+    lookup`, an operator, which prints the same bytes)."""
+    return messages.encode("lookup_reply", lookup(store, program, request, asker,
+                                                  trust or Trust()))
 
 
 def _close(store: LedgerStore | None) -> None:

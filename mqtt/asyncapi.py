@@ -94,8 +94,12 @@ CHANNELS = {
         "kiosk",
         ("pos",),
         False,
-        "v1.1. What the POS must know about a basket: a return applied (points taken back, "
-        "balance) or refused, a basket refused, a redemption released, the member changed.",
+        "What the POS must know about a basket (contract v1.1): basket_refused (a currency the "
+        "program does not price, an op the ledger could not take, a payload that breaks the "
+        "contract), join_declined (an unknown card whose customer did not press select: no "
+        "points), member_changed (the member moved to or was dropped from a basket, or the "
+        "ledger's id for a new card), return_applied / return_refused (a refund's outcome). "
+        "reason starts with a code; see docs/pos-integration.md.",
     ),
     "ops": _channel(
         topics.ops("{store}", "{kiosk}"),

@@ -45,6 +45,11 @@ pay
 expect outbox 2
 network up
 expect outbox 0 within 30
+open tea:1:300:drinks
+tap 04DEADBEEF0999
+expect screen "join"
+pay
+expect outbox 0
 """.splitlines()
 # The two sales made offline are replayed together: an op_batch, answered by an ack_batch.
 
@@ -53,6 +58,7 @@ LEAVES = {
     "basket": "basket",
     "member": "member",
     "redemption": "redemption",
+    "notice": "notice",
     "ops": "op",
     "acks": "ack",
     "lookup": "lookup_request",
@@ -61,7 +67,6 @@ LEAVES = {
     "program": "program",
     "uplink": "uplink",
     "refund": "refund",
-    "notice": "notice",
     "capabilities": "capabilities",
 }
 BATCHES = {"ops": "op_batch", "acks": "ack_batch"}  # a batch's key -> its schema (v1.2)
@@ -112,8 +117,8 @@ def _refund_the_cake(recorder: Recorder) -> None:
     """A POS refund of one line of the paid sale (contract v1.1); the kiosk's notice follows."""
     if not wait_for(lambda: "basket" in recorder.pick(), 10):
         raise ScenarioFailed("no basket message seen")
-    with recorder._lock:
-        basket = recorder.seen["basket"][-1]
+    with recorder._lock:  # the first sale: the one with a member
+        basket = next(b for b in recorder.seen["basket"] if b["status"] == "paid")
     refund = {"v": 1, "refund_id": "r-" + basket["basket_id"][2:] + "-1",
               "basket_id": basket["basket_id"], "lines": [{"sku": "cake", "qty": 1}],
               "reason": "returned"}
