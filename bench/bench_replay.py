@@ -1,6 +1,7 @@
 """Replay drain: queued ops through a real Mosquitto to a real `ledger serve`, applied and acked,
 with the kiosk's in-flight window vs a stop-and-wait baseline (one op in flight), beside paho's
-pipelined QoS 1 publish rate (the ceiling), all in one run.
+pipelined QoS 1 publish rate (the ceiling), and refund ops (contract v1.1) beside them, all in
+one run.
 
 Run: .venv/bin/python -m bench.bench_replay
 """
@@ -16,6 +17,7 @@ from bench.common import machine
 
 N = 10_000
 N_BASELINE = 1_000
+N_REFUNDS = 5_000
 WINDOW = 256
 CARDS = [f"04{i:012X}" for i in range(100)]
 
@@ -24,7 +26,8 @@ def op(i: int) -> dict:
     return {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": i + 1, "kind": "sale",
             "token": {"kind": "uid", "value": CARDS[i % len(CARDS)]}, "basket_id": f"b-{i}",
             "currency": "EUR", "total_minor": 1250, "earn": 12, "redeem": [],
-            "created_at": "2026-01-01T00:00:00Z", "program_version": 1}
+            "created_at": "2026-01-01T00:00:00Z", "program_version": 1,
+            "enrol": True}  # the ledger enrols an unknown card only when its customer joined
 
 
 def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
@@ -63,6 +66,59 @@ def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
     return elapsed, applied
 
 
+TEA = {"sku": "tea", "qty": 2, "unit_minor": 625}
+
+
+def refund_drain(workdir: Path, n: int, window: int) -> tuple[float, int]:
+    """Refund ops the same way: ``n`` sales (with lines) applied first, untimed; then ``n``
+    refunds of them queued as the kiosk queues a POS refund (kiosk.returns), half whole, half
+    one line of two, timed from kiosk start to an empty outbox; each refund checked once."""
+    from kiosk.outbox import Outbox
+    from kiosk.returns import Returns
+    from ledger.store import LedgerStore
+    from simulation.local_broker import Mosquitto
+    from simulation.scenario import LedgerProcess, wait_for
+    from simulation.simulated_kiosk import SimulatedKiosk, sim_config
+
+    broker = Mosquitto(workdir / "broker")
+    broker.start()
+    ledger = LedgerProcess(workdir / "ledger.db", broker, workdir / "ledger.log")
+    cfg = sim_config(broker.port, workdir, outbox={"inflight": window, "retry_seconds": 30.0})
+    box = Outbox(cfg["outbox"]["path"])
+    box.add_many([({**op(i), "items": [TEA]}, "k", 12) for i in range(n)])
+    box.close()
+    try:
+        ledger.cli("members")
+        ledger.start()
+        for timed in (False, True):
+            if timed:
+                box = Outbox(cfg["outbox"]["path"])
+                returns = Returns(box, "store-1", "lane-1", lambda *a: True, lambda: False,
+                                  lambda: False)
+                for i in range(n):
+                    lines = {"lines": [{"sku": "tea", "qty": 1}]} if i % 2 else {}
+                    returns.refund({"v": 1, "refund_id": f"r-{i}", "basket_id": f"b-{i}",
+                                    **lines}, 1)
+                box.close()
+            kiosk = SimulatedKiosk(cfg)
+            t0 = time.perf_counter()
+            kiosk.start()
+            wait_for(lambda: kiosk.outbox_depth() == 0, 600)  # noqa: B023 - waited on here
+            elapsed = time.perf_counter() - t0
+            kiosk.stop()
+    finally:
+        ledger.stop()
+        broker.stop()
+    store = LedgerStore(workdir / "ledger.db")
+    refunds = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT op_id) FROM journal"
+                               " WHERE kind='refund'").fetchone()
+    rows = store.db.execute("SELECT COUNT(*) FROM refunds").fetchone()[0]
+    if not (store.op_count() == 2 * n and refunds == (n, n) and rows == n):
+        raise SystemExit(f"exactly-once violated: {store.op_count()} ops, refunds {refunds},"
+                         f" {rows} refund rows, expected {n}")
+    return elapsed, rows
+
+
 def paho_ceiling(workdir: Path, n: int) -> float:
     """QoS 1 publishes per second with paho pipelining (no ledger): what the link can carry."""
     from mqtt.client import MqttLink
@@ -92,7 +148,8 @@ def run() -> str:
         ceiling = paho_ceiling(tmp, N)
         t_win, n_win = drain(tmp / "window", N, WINDOW)
         t_one, n_one = drain(tmp / "stop-and-wait", N_BASELINE, 1)
-    rate_win, rate_one = n_win / t_win, n_one / t_one
+        t_ref, n_ref = refund_drain(tmp / "refunds", N_REFUNDS, WINDOW)
+    rate_win, rate_one, rate_ref = n_win / t_win, n_one / t_one, n_ref / t_ref
     return "\n".join([
         "## Replay drain: outbox -> Mosquitto -> ledger -> ack", "",
         "Command: `.venv/bin/python -m bench.bench_replay`  ", f"Machine: {machine()}", "",
@@ -104,6 +161,8 @@ def run() -> str:
         f"| window of {WINDOW} in flight (ledger group commit) | {n_win:,} | {t_win:.2f} |"
         f" {rate_win:,.0f} | {rate_win / rate_one:.1f}x |",
         f"| stop-and-wait, one op in flight | {n_one:,} | {t_one:.2f} | {rate_one:,.0f} | 1.0x |",
+        f"| refund ops (v1.1), window of {WINDOW}: half whole, half one line | {n_ref:,} |"
+        f" {t_ref:.2f} | {rate_ref:,.0f} | {rate_ref / rate_one:.1f}x |",
         f"| ceiling: paho pipelined QoS 1 publishes, no ledger | {N:,} | {N / ceiling:.2f} |"
         f" {ceiling:,.0f} | {ceiling / rate_one:.1f}x |", ""])
 

@@ -118,7 +118,9 @@ def check_sale(shop: Shop, items, known: bool, opening: int, presses: int, data)
         who = shop.ledger.add_member("Ada", [card], opening_balance=opening)
     shop.basket("open", items)
     shop.tap(card)
-    asked = shop.hold(presses if known else 0)  # select on an unknown card would enrol it
+    if not known:  # the customer joins: only a select does that (the defect 9)
+        shop.counter.handle(ButtonPressed("select"))
+    asked = shop.hold(presses if known else 0)
     confirmed = data.draw(st.lists(st.sampled_from(asked), unique=True) if asked else st.just([]))
     shop.basket("paid", items, confirmed)
     preview = shop.counter.screen
