@@ -27,7 +27,8 @@ def op(i: int) -> dict:
     return {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": i + 1, "kind": "sale",
             "token": {"kind": "uid", "value": CARDS[i % len(CARDS)]}, "basket_id": f"b-{i}",
             "currency": "EUR", "total_minor": 1250, "earn": 12, "redeem": [],
-            "created_at": "2026-01-01T00:00:00Z", "program_version": 1}
+            "created_at": "2026-01-01T00:00:00Z", "program_version": 1,
+            "enrol": True}  # the ledger enrols an unknown card only when its customer joined
 
 
 def drain(workdir: Path, n: int, window: int) -> tuple[float, int]:

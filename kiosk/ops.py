@@ -26,7 +26,12 @@ class Stamp:
 
 
 def token_body(token: Token) -> dict:
-    return {"kind": token.kind, "value": token.value, "verified": token.verified}
+    """The token as read, with its proof: the ledger checks that again and takes ``verified``
+    only as the kiosk's opinion."""
+    body = {"kind": token.kind, "value": token.value, "verified": token.verified}
+    if token.proof:
+        body["proof"] = dict(token.proof)
+    return body
 
 
 def redemptions(program: Program, held: Iterable[str]) -> list[dict]:

@@ -91,7 +91,8 @@ def ledger_acl(user: str = LEDGER_USER) -> list[str]:
             f"topic read {topics.LOOKUP}",
             f"topic write {any_kiosk}/acks", f"topic write {any_kiosk}/lookup-reply",
             f"topic write {any_kiosk}/config",
-            f"topic readwrite {topics.PROGRAM}", f"topic read {topics.ALL_STATUS}"]
+            f"topic readwrite {topics.PROGRAM}", f"topic readwrite {topics.CAPABILITIES}",
+            f"topic read {topics.ALL_STATUS}"]
 
 
 def kiosk_acl(k: KioskAccount) -> list[str]:
@@ -108,6 +109,7 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.refund(k.store, k.lane)}",
             f"topic write {topics.notice(k.store, k.lane)}",
             f"topic read {topics.PROGRAM}",
+            f"topic read {topics.CAPABILITIES}",
             f"topic read {topics.uplink(k.store)}"]
 
 

@@ -85,14 +85,16 @@ class LedgerStore:
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
                    opening_balance: int = 0, tier: str = "member",
-                   birth_month: int | None = None, card_keys: list[str] = ()) -> str:
+                   birth_month: int | None = None, card_keys: list[str] = (),
+                   home_store: str | None = None) -> str:
         """Create a member with its cards (``cards`` are UIDs; ``card_keys`` token keys made by
-        codes.card_numbers) and an opening balance, as one transaction."""
+        codes.card_numbers), an opening balance and a home store (None: every store's), as one
+        transaction."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
-            self.create_member(member_id, name, tier)
+            self.create_member(member_id, name, tier, home_store)
             if birth_month is not None:
                 self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
                                 (birth_month, member_id))
@@ -104,9 +106,17 @@ class LedgerStore:
                 self.journal(member_id, "adjust", opening_balance, reason="opening balance")
         return member_id
 
-    def create_member(self, member_id: str, name: str = "", tier: str = "member") -> None:
-        self.db.execute("INSERT INTO members(member_id, name, tier, created_at) VALUES (?,?,?,?)",
-                        (member_id, name, tier, now_iso()))
+    def create_member(self, member_id: str, name: str = "", tier: str = "member",
+                      home_store: str | None = None) -> None:
+        self.db.execute("INSERT INTO members(member_id, name, tier, created_at, home_store)"
+                        " VALUES (?,?,?,?,?)", (member_id, name, tier, now_iso(), home_store))
+
+    def home_stores(self, member_ids: list[str]) -> dict[str, str | None]:
+        """Each member's home store (None: served by every store; ledger.policy)."""
+        where, values = self.one_of("member_id", member_ids)
+        rows = self.db.execute(f"SELECT member_id, home_store FROM members WHERE {where}",
+                               values).fetchall()
+        return dict(rows)
 
     def bind_token(self, member_id: str, kind: str, value: str) -> None:
         self.bind_key(member_id, token_key(kind, value))

@@ -1,4 +1,5 @@
-"""Every topic name of contract v1 (v1.1: refund and notice added), in one place."""
+"""Every topic name of contract v1 (v1.1: refund and notice added; v1.2: capabilities), in one
+place."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def uplink(store: str) -> str:
 # only on a kiosk's lookup-reply topic. Kept until every kiosk asks on its own ``lookup`` topic.
 LOOKUP = f"{ROOT}/ledger/lookup"
 PROGRAM = f"{ROOT}/program"
+# What the ledger understands beyond v1.0 (ledger -> kiosks, retained; contract v1.2).
+CAPABILITIES = f"{ROOT}/ledger/capabilities"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
 ALL_LOOKUPS = f"{ROOT}/stores/+/kiosks/+/lookup"
 ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 # What crosses the store-to-central bridge: ops, status and lookups up, acks, lookup
-# replies and the program down. Everything per lane (basket, member, redemption) stays local.
+# replies, the program and the ledger's capabilities down. Everything per lane (basket, member, redemption) stays local.
 BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/ops out 1",
     "loyalty/v1/stores/{store}/kiosks/+/status out 1",
@@ -31,6 +31,7 @@ BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in 1",
     "loyalty/v1/program in 1",
+    "loyalty/v1/ledger/capabilities in 1",
 )
 
 

@@ -42,6 +42,7 @@ ROLE_OPERATIONS = {
         ("send", "lookup"),
         ("send", "status"),
         ("receive", "program"),
+        ("receive", "capabilities"),
         ("receive", "config"),
         ("receive", "uplink"),
     },
@@ -52,6 +53,7 @@ ROLE_OPERATIONS = {
         ("receive", "lookup"),
         ("receive", "status"),
         ("send", "program"),
+        ("send", "capabilities"),
         ("send", "config"),
     },
 }

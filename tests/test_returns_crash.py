@@ -27,6 +27,7 @@ def sale(i: int) -> dict:
         "op_id": str(uuid.uuid4()),
         "kind": "sale",
         "token": {"kind": "uid", "value": f"04{i % 50:012X}"},
+        "enrol": True,  # each card joined at the counter (its customer pressed select)
         "basket_id": f"b-{i}",
         "currency": "EUR",
         "total_minor": 1000,

@@ -5,7 +5,7 @@ of member sales and ``refunds`` what each refund took, joined by op_id (see ledg
 
 from yoyo import step
 
-__depends__ = {"0012.refunds"}
+__depends__ = {"0013.proof"}
 
 steps = [
     step(

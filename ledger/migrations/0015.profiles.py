@@ -4,7 +4,7 @@ kept as history: giving or withdrawing is a new row, the newest row of a channel
 
 from yoyo import step
 
-__depends__ = {"0013.facts"}
+__depends__ = {"0014.facts"}
 
 
 def serial(conn) -> str:
