@@ -2,7 +2,7 @@
 
 pcscd + vpcd: a virtual Type 4 card carrying a fresh NTAG 424 DNA SUN URL each tap.
 nfcpy udp: a second nfcpy process emulating a Type 3 tag with a fresh SUN URL each tap.
-"Our code" is token_fields (NDEF parse, SUN decrypt + MAC + replay check), timed
+"Our code" is card_token (NDEF parse, SUN decrypt + MAC + replay check), timed
 inside the driver during the same taps.
 """
 
@@ -30,11 +30,11 @@ UID = bytes.fromhex("04DE5F1EACC040")
 
 
 class Timed:
-    """Wraps a driver module's token_fields to collect the time our code takes per tap."""
+    """Wraps a driver module's card_token to collect the time our code takes per tap."""
 
     def __init__(self, module) -> None:
-        self.module, self.orig, self.samples = module, module.token_fields, []
-        module.token_fields = self
+        self.module, self.orig, self.samples = module, module.card_token, []
+        module.card_token = self
 
     def __call__(self, *args):
         t = time.perf_counter()
@@ -44,7 +44,7 @@ class Timed:
             self.samples.append(time.perf_counter() - t)
 
     def restore(self) -> None:
-        self.module.token_fields = self.orig
+        self.module.card_token = self.orig
 
 
 def sun_msg(counter: int) -> bytes:

@@ -45,6 +45,8 @@ def content(view: v.View, w: Words) -> Content:
                            ("-" + w.pts(c), w(_("Balance {points}"), points=w.num(b))))
         case v.PointsAdded() as p:
             return _points_added(p, w)
+        case v.NotApplied(reason=r):
+            return Content("error", w(_("Not applied")), w(r), (w(_("No points added")),))
         case v.EnrolOffer():
             return Content("info", w(_("New card")), w(_("Press select")), (w(_("to join")),))
         case v.Enrolled(saved_offline=off):
@@ -97,10 +99,21 @@ def _member(m: v.MemberRecognised, w: Words) -> Content:
 
 
 def _points_added(p: v.PointsAdded, w: Words) -> Content:
-    lines = ["-" + w.pts(p.redeemed)] if p.redeemed else []
-    lines.append(w(_("Balance {points}"), points=w.num(p.balance)))
+    """The ledger's figures once it acked; before that the kiosk's preview, marked as one."""
+    # a discount the POS did not give comes first: the customer expected it
+    lines = [w(_("{reward}: points kept"), reward=name) for name in p.released]
+    lines += ["-" + w.pts(p.redeemed)] if p.redeemed else []
+    if p.confirmed:
+        big = "+" + w.pts(p.earned)
+        lines.append(w(_("Balance {points}"), points=w.num(p.balance)))
+    else:
+        big = w(_("about +{points}"), points=w.pts(p.earned))
+        lines.append(w(_("Balance about {points}"), points=w.num(p.balance)))
     if p.saved_offline:
         lines.append(w(_("Will be added when online")))
+    elif not p.confirmed:
+        lines.append(w(_("To be confirmed")))
+    if p.confirmed and p.tier:
+        lines.append(p.tier)
     head = _("Points saved") if p.saved_offline else _("Points added")
-    return Content("warn" if p.saved_offline else "ok", w(head), "+" + w.pts(p.earned),
-                   tuple(lines))
+    return Content("warn" if p.saved_offline else "ok", w(head), big, tuple(lines))

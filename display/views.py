@@ -61,10 +61,22 @@ class RewardHeld:
 
 @dataclass(frozen=True)
 class PointsAdded:
+    """A paid basket's result: the kiosk's preview until ``confirmed``, then the ledger's ack."""
+
     earned: int
     redeemed: int
     balance: int
     saved_offline: bool = False  # op is durable but the ledger has not acked yet
+    confirmed: bool = False  # the figures are the ledger's (from its ack), not a preview
+    tier: str = ""  # the member's tier after the op, as the ledger says
+    released: tuple[str, ...] = ()  # rewards held but not discounted by the POS: points kept
+
+
+@dataclass(frozen=True)
+class NotApplied:
+    """The ledger refused a paid basket's op: nothing was added or spent."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,6 @@ class Technician:
 
 
 View = (
-    Idle | Reading | BasketTotal | MemberRecognised | RewardHeld | PointsAdded | EnrolOffer
-    | Enrolled | Offline | Trouble | ErrorMessage | Technician
+    Idle | Reading | BasketTotal | MemberRecognised | RewardHeld | PointsAdded | NotApplied
+    | EnrolOffer | Enrolled | Offline | Trouble | ErrorMessage | Technician
 )

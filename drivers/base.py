@@ -23,6 +23,10 @@ class Token:
     ``value`` is the identifier the ledger resolves (UID hex, card number from
     NDEF, the verified SUN UID, the QR member code). ``verified`` is true only
     when the token carried proof (a SUN MAC, a signed NDEF record or QR code).
+    ``proof`` is that proof as the ledger checks it again (it believes no kiosk's
+    ``verified``): the SUN fields (codes.sun.sun_proof), ``{"sig": ...}`` of a
+    signed card number, ``{"code": ...}`` of a QR code. Not part of equality: two
+    reads of one card are one card.
     """
 
     kind: TokenKind
@@ -30,6 +34,7 @@ class Token:
     reader: str
     at: float = field(default_factory=time.monotonic)
     verified: bool = False
+    proof: dict[str, str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ from the config's ``[reader]`` section.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import ndef
 
-from codes.card_numbers import DEFAULT_PATTERN, CardNumberError, compile_pattern
+from codes.card_numbers import CardNumberError, compile_pattern
+from drivers.config_schema import READER, with_defaults
 from drivers.ndef_card import NdefCardError, NdefCardPolicy, card_from_record, first_card_record
-from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, verify_sun_url
+from drivers.sun import CounterGuard, SunError, SunKeys, SunParams, sun_proof, verify_sun_url
 
 # What the customer reads for each refusal (the display wraps ~20 characters a line).
 _SAY = {"uid_not_accepted": "card not accepted here", "ndef_unsigned": "card not accepted here",
@@ -40,6 +42,16 @@ class CardRejected(ValueError):
         return f"{_SAY.get(self.reason, 'card not recognised')} [{self.reason}]"
 
 
+@dataclass(frozen=True)
+class CardToken:
+    """A read card: what the ledger resolves, and the proof it checks again (None: none)."""
+
+    kind: str
+    value: str
+    verified: bool
+    proof: dict[str, str] | None = None
+
+
 @dataclass
 class TokenPolicy:
     accept_plain_uid: bool = True
@@ -49,30 +61,30 @@ class TokenPolicy:
     guard: CounterGuard = field(default_factory=CounterGuard)
 
     @classmethod
-    def from_section(cls, s: dict) -> TokenPolicy:
-        """Build from ``[reader]``; raises ValueError naming the bad key."""
-        pub = _hex_key(s, "ndef_public_key", 32)
+    def from_section(cls, section: Mapping) -> TokenPolicy:
+        """Build from ``[reader]`` (missing keys: the schema's defaults); ValueError names a bad key."""
+        s = with_defaults(section, READER)
         try:
-            pattern = compile_pattern(s.get("card_number_pattern") or DEFAULT_PATTERN)
+            pattern = compile_pattern(s["card_number_pattern"])
         except CardNumberError as exc:
             raise ValueError(f"reader.card_number_pattern: {exc}") from None
-        ndef_pol = NdefCardPolicy(s.get("ndef_card_param", "c"), s.get("ndef_sig_param", "s"),
-                                  pub, bool(s.get("ndef_require_signature", False)),
-                                  pattern, bool(s.get("ndef_card_from_path", False)))
+        ndef_pol = NdefCardPolicy(s["ndef_card_param"], s["ndef_sig_param"],
+                                  _hex_key(s, "ndef_public_key", 32), s["ndef_require_signature"],
+                                  pattern, s["ndef_card_from_path"])
         keys = None
-        if s.get("sun_meta_key") or s.get("sun_file_key"):
+        if s["sun_meta_key"] or s["sun_file_key"]:
             keys = SunKeys(_hex_key(s, "sun_meta_key", 16), _hex_key(s, "sun_file_key", 16),
-                           bool(s.get("sun_diversify", False)),
-                           bytes.fromhex(s.get("sun_system_id", "")))
-        params = SunParams(picc=s.get("sun_picc_param", "picc_data"),
-                           mac=s.get("sun_mac_param", "cmac"),
-                           uid=s.get("sun_uid_param", "uid"), ctr=s.get("sun_ctr_param", "ctr"))
-        guard = CounterGuard(s.get("sun_counter_file") or None)
-        return cls(bool(s.get("accept_plain_uid", True)), ndef_pol, keys, params, guard)
+                           s["sun_diversify"], bytes.fromhex(s["sun_system_id"]))
+        params = SunParams(picc=s["sun_picc_param"], mac=s["sun_mac_param"],
+                           uid=s["sun_uid_param"], ctr=s["sun_ctr_param"])
+        # Only a section from the config file names the counter file (the schema's default is
+        # the Pi's /var/lib path); one built by hand (tests, benchmarks) keeps them in memory.
+        guard = CounterGuard(section.get("sun_counter_file") or None)
+        return cls(s["accept_plain_uid"], ndef_pol, keys, params, guard)
 
 
-def _hex_key(s: dict, key: str, size: int) -> bytes | None:
-    text = s.get(key, "")
+def _hex_key(s: Mapping, key: str, size: int) -> bytes | None:
+    text = s[key]
     if not text:
         return None
     try:
@@ -100,7 +112,7 @@ def _sun_claim(uri: str, p: SunParams) -> str | None:
     return None
 
 
-def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> tuple[str, str, bool]:
+def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> CardToken:
     if pol.sun_keys is None:
         raise CardRejected("sun_unconfigured", "SUN card but no SUN keys in [reader]")
     p = pol.sun_params
@@ -114,21 +126,27 @@ def _sun_fields(uri: str, pol: TokenPolicy, claim: str) -> tuple[str, str, bool]
         res = pol.guard.check(verify_sun_url(uri, pol.sun_keys, p))
     except SunError as exc:
         raise CardRejected(f"sun_{exc.reason}", exc.detail) from None
-    return "sun", res.uid_hex, True
+    return CardToken("sun", res.uid_hex, True, sun_proof(uri, p))
 
 
-def _from_record(rec: ndef.Record, pol: TokenPolicy) -> tuple[str, str, bool]:
+def _from_record(rec: ndef.Record, pol: TokenPolicy) -> CardToken:
     """A SUN or card-number token; NdefCardError when the record holds no card number."""
     claim = _sun_claim(rec.iri, pol.sun_params) if isinstance(rec, ndef.UriRecord) else None
     if claim:
         return _sun_fields(rec.iri, pol, claim)
     card = card_from_record(rec, pol.ndef)
-    return "ndef", card.value, card.verified
+    return CardToken("ndef", card.value, card.verified, {"sig": card.sig} if card.sig else None)
 
 
 def token_fields(uid: bytes | None, ndef_data: bytes | None,
                  pol: TokenPolicy) -> tuple[str, str, bool]:
     """(kind, value, verified) for a card, or CardRejected saying why not."""
+    t = card_token(uid, ndef_data, pol)
+    return t.kind, t.value, t.verified
+
+
+def card_token(uid: bytes | None, ndef_data: bytes | None, pol: TokenPolicy) -> CardToken:
+    """The token of a card with its proof, or CardRejected saying why not."""
     if ndef_data:
         try:
             return _from_record(first_card_record(ndef_data), pol)
@@ -140,4 +158,4 @@ def token_fields(uid: bytes | None, ndef_data: bytes | None,
         raise CardRejected("no_id", "card gave neither a UID nor a card record")
     if not pol.accept_plain_uid:
         raise CardRejected("uid_not_accepted", "plain UID cards are not accepted by this program")
-    return "uid", uid.hex().upper(), False
+    return CardToken("uid", uid.hex().upper(), False)

@@ -33,7 +33,7 @@ def open_qr(section: dict):
     if driver == "sim":
         from drivers.sim import SimQr
 
-        if not section.get("keys"):
+        if not section["keys"]:
             return SimQr()  # raw text, as before QR keys existed
         from drivers.qr_token import QrGate
 

@@ -11,23 +11,23 @@ Format (docs/readers.md, "Card formats"): the first URI or Text record counts.
 ``CARD`` follows codes.card_numbers (4 to 32 of ``A-Z a-z 0-9 -``, narrowed by the
 shop's pattern), the rule the ledger registers cards by. ``SIG`` is an Ed25519 signature by the
 program's key over ``b"loyalty-card-v1:" + CARD`` (UTF-8), in unpadded base64url
-(86 characters). Kiosks hold only the public key, so a stolen kiosk cannot mint cards.
+(86 characters; codes.card_signature, which the ledger uses to check it again). Kiosks hold only
+the public key, so a stolen kiosk cannot mint cards.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import ndef
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from codes.card_numbers import CardNumberError, card_number, is_card_number
+from codes.card_signature import SIG_CONTEXT, CardSignatureError, sign_card, verify_card
 
-SIG_CONTEXT = b"loyalty-card-v1:"
+__all__ = ["SIG_CONTEXT", "CardNumber", "NdefCardError", "NdefCardPolicy", "card_from_ndef",
+           "card_from_record", "first_card_record", "sign_card", "uri_of"]
 MAX_NDEF = 8192  # the largest NFC Forum tags hold 8 kB; refuse anything bigger unread
 
 
@@ -54,6 +54,7 @@ class NdefCardPolicy:
 class CardNumber:
     value: str
     verified: bool
+    sig: str | None = None  # the verified signature, forwarded to the ledger as the proof
 
 
 def first_card_record(data: bytes) -> ndef.Record:
@@ -104,14 +105,10 @@ def _from_text(text: str, pol: NdefCardPolicy) -> tuple[str, str | None]:
 
 
 def _check_sig(card: str, sig: str, key: bytes) -> bool:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{86}", sig):
-        raise NdefCardError("bad_signature", "signature is not 86 base64url characters")
-    raw = base64.urlsafe_b64decode(sig + "==")
     try:
-        Ed25519PublicKey.from_public_bytes(key).verify(raw, SIG_CONTEXT + card.encode())
-    except InvalidSignature:
-        raise NdefCardError("bad_signature", f"signature of card {card} does not verify"
-                            " with the program key") from None
+        verify_card(card, sig, key)
+    except CardSignatureError as exc:
+        raise NdefCardError("bad_signature", str(exc)) from None
     return True
 
 
@@ -119,7 +116,7 @@ def card_from_record(rec: ndef.Record, pol: NdefCardPolicy) -> CardNumber:
     uri = isinstance(rec, ndef.UriRecord)
     card, sig = _from_uri(rec.iri, pol) if uri else _from_text(rec.text, pol)
     if sig is not None and pol.public_key:
-        return CardNumber(card, _check_sig(card, sig, pol.public_key))
+        return CardNumber(card, _check_sig(card, sig, pol.public_key), sig)
     if pol.require_signature:
         raise NdefCardError("unsigned", f"card {card} is not signed and the program requires it")
     return CardNumber(card, False)
@@ -128,9 +125,3 @@ def card_from_record(rec: ndef.Record, pol: NdefCardPolicy) -> CardNumber:
 def card_from_ndef(data: bytes, pol: NdefCardPolicy | None = None) -> CardNumber:
     """Parse NDEF bytes into a card number; raises NdefCardError and nothing else."""
     return card_from_record(first_card_record(data), pol or NdefCardPolicy())
-
-
-def sign_card(private_key: Ed25519PrivateKey, card: str) -> str:
-    """The SIG for ``card`` (for provisioning tools and tests)."""
-    raw = private_key.sign(SIG_CONTEXT + card.encode())
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -1,82 +1,52 @@
 """PC/SC card reader through pcscd (pyscard): ACR122U, ACR1252U, Identiv, HID Omnikey...
 
-One thread waits on SCardGetStatusChange with a timeout of ``poll_ms``, so a card
-is seen as soon as pcscd reports it. When pcscd or the reader goes away the
-thread reports it (ReaderHealth ok=False) and keeps trying, so the reader comes
-back without a restart.
+The thread, taps, health and reconnect are drivers.card_reader's; this module
+only talks to pcscd. Each poll waits on SCardGetStatusChange with a timeout of
+``poll_ms``, so a card is seen as soon as pcscd reports it; pcscd or the reader
+going away is a ``ReaderDown``, and the next polls look for it again.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
+from collections.abc import Mapping
 
-from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
 from drivers.card_apdu import CardDataError, CardIOError, read_ndef, read_uid
-from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, token_fields
-from drivers.tap import TapTracker
+from drivers.card_reader import CardGone, CardReader, CardUnreadable, ReaderDown
 
 log = logging.getLogger(__name__)
 
 
-class _PcscDown(Exception):
-    """pcscd or the reader is not usable; the detail says which."""
-
-
-class PcscReader:
+class PcscReader(CardReader):
     """Reader interface over pyscard. ``section`` is the config's ``[reader]`` dict."""
 
-    def __init__(self, section: dict) -> None:
+    waits_in_poll = True  # SCardGetStatusChange waits up to poll_ms for a change
+
+    def __init__(self, section: Mapping) -> None:
         from smartcard import scard  # imported here: the core never needs pyscard
 
         self._sc = scard
-        self.want = section.get("path", "")
+        super().__init__(section, "")
+        self.want = self.section["path"]
         self.name = f"pcsc:{self.want or 'first'}"
-        self.poll_ms = int(section.get("poll_ms", 200))
-        self.policy = TokenPolicy.from_section(section)
-        self.taps = TapTracker(section.get("debounce_ms", 800) / 1000)
-        self._emit: Emit | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.retry_s = max(self.poll_s, 0.25)
         self._ctx = None
-        self._health: tuple[bool, str] | None = None
+        self._state = scard.SCARD_STATE_UNAWARE
 
-    # --- lifecycle ---------------------------------------------------------------
+    def poll(self) -> None:
+        reader = self._reader()
+        self._state = self._wait(reader, self._state)
 
-    def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="pcsc-reader", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5 + self.poll_ms / 1000)
-        self._release()
-
-    def _run(self) -> None:
-        state = self._sc.SCARD_STATE_UNAWARE
-        while not self._stop.is_set():
-            try:
-                reader = self._reader()
-                state = self._wait(reader, state)
-            except _PcscDown as exc:
-                self._set_health(False, str(exc))
-                self._release()
-                state = self._sc.SCARD_STATE_UNAWARE
-                self._card_gone()
-                self._stop.wait(max(self.poll_ms, 250) / 1000)
-            except Exception:  # noqa: BLE001 - one bad read must not kill the reader thread
-                log.exception("PC/SC reader loop error")
-                self._stop.wait(self.poll_ms / 1000)
+    def close(self) -> None:
+        self._state = self._sc.SCARD_STATE_UNAWARE
+        if self._ctx is not None:
+            ctx, self._ctx = self._ctx, None
+            self._sc.SCardReleaseContext(ctx)
 
     # --- pcscd plumbing ----------------------------------------------------------
-
     def _check(self, hr: int, what: str) -> None:
         if hr != self._sc.SCARD_S_SUCCESS:
-            raise _PcscDown(f"{what}: {self._sc.SCardGetErrorMessage(hr).strip()}")
+            raise ReaderDown(f"{what}: {self._sc.SCardGetErrorMessage(hr).strip()}")
 
     def _reader(self) -> str:
         sc = self._sc
@@ -91,55 +61,37 @@ class PcscReader:
             self._check(hr, "cannot list readers")
         match = [n for n in names if self.want in n]
         if not match:
-            raise _PcscDown(f"no PC/SC reader matching {self.want!r}" if self.want
-                            else "no PC/SC reader connected")
+            raise ReaderDown(
+                f"no PC/SC reader matching {self.want!r}"
+                if self.want
+                else "no PC/SC reader connected"
+            )
         self.name = f"pcsc:{match[0]}"
-        self._set_health(True, match[0])
+        self.ready(match[0])
         return match[0]
-
-    def _release(self) -> None:
-        if self._ctx is not None:
-            try:
-                self._sc.SCardReleaseContext(self._ctx)
-            except Exception:  # noqa: BLE001 - pcscd may already be gone
-                pass
-            self._ctx = None
 
     def _wait(self, reader: str, state: int) -> int:
         sc = self._sc
         known = state & ~sc.SCARD_STATE_CHANGED
-        hr, states = sc.SCardGetStatusChange(self._ctx, self.poll_ms, [(reader, known)])
+        hr, states = sc.SCardGetStatusChange(self._ctx, self.section["poll_ms"], [(reader, known)])
         if hr == sc.SCARD_E_TIMEOUT:
             return state
         self._check(hr, f"reader {reader} failed")
         event = states[0][1]
         if event & (sc.SCARD_STATE_UNKNOWN | sc.SCARD_STATE_UNAVAILABLE):
-            raise _PcscDown(f"reader {reader} unavailable")
+            raise ReaderDown(f"reader {reader} unavailable")
         if event & sc.SCARD_STATE_PRESENT and not event & sc.SCARD_STATE_MUTE:
             self._card_present(reader)
         elif event & sc.SCARD_STATE_EMPTY:
-            self._card_gone()
+            self.card_gone()
         return event
 
     # --- cards -------------------------------------------------------------------
-
-    def _send(self, event: object) -> None:
-        if self._emit is not None:
-            self._emit(event)
-
-    def _set_health(self, ok: bool, detail: str) -> None:
-        if self._health != (ok, detail):
-            self._health = (ok, detail)
-            self._send(ReaderHealth(self.name, ok, detail))
-
-    def _card_gone(self) -> None:
-        if self.taps.absent(time.monotonic()):
-            self._send(CardRemoved(self.name))
-
     def _connect(self, reader: str):
         sc = self._sc
-        hr, card, proto = sc.SCardConnect(self._ctx, reader, sc.SCARD_SHARE_SHARED,
-                                          sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
+        hr, card, proto = sc.SCardConnect(
+            self._ctx, reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
+        )
         if hr != sc.SCARD_S_SUCCESS:
             raise CardIOError(sc.SCardGetErrorMessage(hr).strip())
 
@@ -150,6 +102,7 @@ class PcscReader:
             if len(resp) < 2:  # no status word: the card left during the exchange
                 raise CardIOError("card stopped answering")
             return bytes(resp)
+
         return card, transmit
 
     def _card_present(self, reader: str) -> None:
@@ -159,35 +112,20 @@ class PcscReader:
             log.info("card vanished before connect: %s", exc)
             return
         try:
-            self._read(transmit)
-        finally:
-            self._sc.SCardDisconnect(card, self._sc.SCARD_LEAVE_CARD)
-
-    def _read(self, transmit) -> None:
-        try:
             uid = read_uid(transmit)
         except (CardIOError, CardDataError) as exc:
             log.info("no UID: %s", exc)
-            return
-        now = time.monotonic()
-        if self.taps.current not in (None, uid):
-            self._card_gone()
-        if not self.taps.present(uid, now):
-            return
-        self._send(CardDetected(self.name, now))
-        try:
-            kind, value, verified = token_fields(uid, read_ndef(transmit), self.policy)
-        except CardIOError as exc:
-            log.info("card removed mid-read: %s", exc)
-            self.taps.failed()
-            self._send(ReadFailed(self.name, REMOVED_TOO_SOON))
-        except CardDataError as exc:
-            log.warning("unreadable card: %s", exc)
-            self.taps.failed()
-            self._send(ReadFailed(self.name, "card could not be read, try again [card_data]"))
-        except CardRejected as exc:
-            log.warning("card refused: %s", exc)
-            self.taps.failed()
-            self._send(ReadFailed(self.name, exc.shown))
         else:
-            self._send(TokenRead(Token(kind, value, self.name, verified=verified)))
+            self.card_seen(uid, lambda: _ndef(transmit))
+        finally:
+            self._sc.SCardDisconnect(card, self._sc.SCARD_LEAVE_CARD)
+
+
+def _ndef(transmit) -> bytes | None:
+    """The card's NDEF message, in the base's terms for a card that left or gave bad data."""
+    try:
+        return read_ndef(transmit)
+    except CardIOError as exc:
+        raise CardGone(str(exc)) from exc
+    except CardDataError as exc:
+        raise CardUnreadable(str(exc)) from exc

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 
 from drivers.qr_decode import decode
 from drivers.qr_input import QrInput
@@ -92,11 +93,11 @@ def open_source(device: str, resolution: str):
 
 
 class CameraQrReader(QrInput):
-    def __init__(self, section: dict, name: str = "qr-camera") -> None:
+    def __init__(self, section: Mapping, name: str = "qr-camera") -> None:
         super().__init__(section, name)
-        self.device = section.get("device", "")
-        self.resolution = section.get("resolution", "640x480")
-        self.interval = 1.0 / section.get("fps", 4)
+        self.device = self.section["device"]
+        self.resolution = self.section["resolution"]
+        self.interval = 1.0 / self.section["fps"]
         self.frames = 0  # frames grabbed and decoded, for health and the benchmark
         self._running = threading.Event()
         self._running.set()

@@ -7,6 +7,7 @@ login prompt) of the kiosk. ``device`` is best a stable /dev/input/by-id/ path.
 from __future__ import annotations
 
 import select
+from collections.abc import Mapping
 
 from codes.member_qr import MAX_TEXT
 from drivers.qr_input import QrInput
@@ -14,13 +15,13 @@ from drivers.qr_keymap import KeyDecoder
 
 
 class HidQrReader(QrInput):
-    def __init__(self, section: dict, name: str = "qr-hid") -> None:
+    def __init__(self, section: Mapping, name: str = "qr-hid") -> None:
         super().__init__(section, name)
-        self.path = section.get("device", "")
+        self.path = self.section["device"]
         if not self.path:
             raise ValueError("qr.device: give the HID scanner's evdev path,"
                              " e.g. /dev/input/by-id/usb-...-event-kbd")
-        self.layout = section.get("layout", "us")
+        self.layout = self.section["layout"]
         self.decoder = KeyDecoder(self.layout, max_len=MAX_TEXT)
         self._dev = None
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 
 from drivers.base import Emit, ReaderHealth
+from drivers.config_schema import QR, with_defaults
 from drivers.qr_token import QrGate
 
 log = logging.getLogger(__name__)
@@ -24,9 +26,10 @@ class QrInput:
     name = "qr"
     retry_s = RETRY_S
 
-    def __init__(self, section: dict, name: str) -> None:
+    def __init__(self, section: Mapping, name: str) -> None:
+        self.section = with_defaults(section, QR)  # a validated section lacks nothing
         self.name = name
-        self.gate = QrGate.from_config(section, name)
+        self.gate = QrGate.from_config(self.section, name)
         self._emit: Emit | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from codes.member_qr import MAX_TEXT
 from drivers.qr_input import QrInput
 
-DEFAULT_PORT = "/dev/ttyACM0"
+DEFAULT_PORT = "/dev/ttyACM0"  # what an empty qr.device means here (see its help)
 LINE_END = (b"\r", b"\n")
 
 
 class SerialQrReader(QrInput):
     """Reads lines ending in CR and/or LF; an over-long line is refused, not buffered forever."""
 
-    def __init__(self, section: dict, name: str = "qr-serial") -> None:
+    def __init__(self, section: Mapping, name: str = "qr-serial") -> None:
         super().__init__(section, name)
-        self.port = section.get("device") or DEFAULT_PORT
-        self.baud = section.get("baud", 9600)
+        self.port = self.section["device"] or DEFAULT_PORT
+        self.baud = self.section["baud"]
         self._serial = None
         self._buf = bytearray()
         self._overflow = False

@@ -10,29 +10,18 @@ screen; the full reason goes to the log.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from codes import member_qr as qrcodes
 from drivers.base import ReadFailed, Token, TokenRead
+from drivers.config_schema import QR, with_defaults
+from drivers.system_clock import clock_synced, wall_clock
 
 log = logging.getLogger(__name__)
 
 REPEAT_S = 2.0  # the same text again within this long of its last sighting is the same scan
 RECENT_MAX = 16  # texts remembered for that; a frame rarely holds more than one or two codes
-CLOCK_FLOOR = 1_735_689_600  # 2025-01-01: a Pi without RTC that reads less has no real time
-
-
-def wall_clock() -> float | None:
-    """Unix time, or None when the clock has obviously never been set."""
-    now = time.time()
-    return now if now >= CLOCK_FLOOR else None
-
-
-def clock_synced() -> bool:
-    """systemd-timesyncd leaves this file once the clock was set from the network."""
-    return os.path.exists("/run/systemd/timesync/synchronized")
 
 
 def shown(text: str | bytes, limit: int = 40) -> str:
@@ -53,12 +42,11 @@ class QrGate:
             log.warning("%s: qr.keys holds the public DEMO key: anyone can make codes", reader)
 
     @classmethod
-    def from_config(cls, section: dict, reader: str, **kw) -> QrGate:
-        """A gate for the ``[qr]`` config section; ValueError names a bad key."""
-        verifier = qrcodes.Verifier(section.get("keys", ()), section.get("program", "loyalty"),
-                                    section.get("period", 30), section.get("grace", 30),
-                                    section.get("skew", 15), section.get("url_prefix", ""),
-                                    section.get("cards", True))
+    def from_config(cls, section: Mapping, reader: str, **kw) -> QrGate:
+        """A gate for the ``[qr]`` section (missing keys: the schema's); ValueError names a bad key."""
+        s = with_defaults(section, QR)
+        verifier = qrcodes.Verifier(s["keys"], s["program"], s["period"], s["grace"], s["skew"],
+                                    s["url_prefix"], s["cards"])
         return cls(verifier, reader, **kw)
 
     def check(self, data: str | bytes) -> TokenRead | ReadFailed | None:
@@ -81,4 +69,6 @@ class QrGate:
             return ReadFailed(self.reader, exc.screen)
         log.info("%s: QR code for member %s (%s)", self.reader, code.member,
                  "app" if code.kind == "m" else "card")
-        return TokenRead(Token("qr", code.member, self.reader, verified=True))
+        # The code itself is the proof: the ledger checks its signature again.
+        return TokenRead(Token("qr", code.member, self.reader, verified=True,
+                               proof={"code": code.text()}))

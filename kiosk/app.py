@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import signal
 import threading
@@ -19,13 +18,17 @@ from pathlib import Path
 
 from display.output import ScreenOutput, open_screen
 from drivers import factory
+from drivers.base import Buttons, Feedback, Reader
+from drivers.system_clock import clock_synced
 from kiosk import events as e
+from kiosk import notices
 from kiosk.config import Config
 from kiosk.frames import LatestView
 from kiosk.outbox import Outbox
 from kiosk.program_cache import ProgramCache
+from kiosk.returns import read_refund
 from kiosk.session import Ports, Session
-from mqtt import messages, topics
+from mqtt import batches, messages, topics
 from mqtt.client import Incoming, MqttLink, TlsOptions, Will
 
 log = logging.getLogger(__name__)
@@ -38,39 +41,77 @@ MAX_BATCH = 500
 class Devices:
     """Drivers the app runs; tests and the demo pass simulated ones in."""
 
-    reader: object | None = None
-    qr: object | None = None
-    buttons: object | None = None
-    feedback: object | None = None
+    reader: Reader | None = None
+    qr: Reader | None = None
+    buttons: Buttons | None = None
+    feedback: Feedback | None = None
     screen: ScreenOutput | None = None
 
 
-def open_devices(cfg: Config) -> Devices:
-    buttons, feedback = factory.open_gpio(cfg["gpio"])
-    screen = open_screen(cfg)  # language, OLED care, retries of a failing panel
-    return Devices(factory.open_reader(cfg["reader"]), factory.open_qr(cfg["qr"]), buttons,
-                   feedback, screen)
+class StartupError(RuntimeError):
+    """The outbox or a device could not be opened; the message says which and why."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # 2: the config is wrong, a restart cannot help (the unit's)
 
 
-def clock_synced() -> bool:
-    """systemd-timesyncd leaves this file once the clock was set from the network."""
-    return os.path.exists("/run/systemd/timesync/synchronized")
+def _opening(what: str, open_it):
+    try:
+        return open_it()
+    except Exception as exc:  # noqa: BLE001 - whatever a driver raises, say what failed
+        log.debug("opening %s failed", what, exc_info=True)
+        raise StartupError(f"cannot open {what}: {exc}", 2 if isinstance(exc, ValueError) else 1
+                           ) from exc
+
+
+def open_devices(cfg: Config, into: Devices) -> Devices:
+    """Open the devices ``cfg`` names into ``into``, one at a time: when one fails
+    (StartupError), those opened before it are in ``into`` for the caller to close."""
+    into.buttons, into.feedback = _opening("the GPIO pins [gpio]",
+                                           lambda: factory.open_gpio(cfg["gpio"]))
+    # language, OLED care thread; a failing panel is reported and retried, not fatal
+    into.screen = _opening("the display [display]", lambda: open_screen(cfg))
+    into.reader = _opening(f"the card reader (reader.driver = {cfg['reader']['driver']!r})",
+                           lambda: factory.open_reader(cfg["reader"]))
+    into.qr = _opening(f"the QR input (qr.driver = {cfg['qr']['driver']!r})",
+                       lambda: factory.open_qr(cfg["qr"]))
+    return into
 
 
 class KioskApp:
     def __init__(self, cfg: Config, devices: Devices | None = None) -> None:
         self.cfg = cfg
-        self.devices = devices or open_devices(cfg)
-        self.events: queue.Queue = queue.Queue()
-        self.outbox = Outbox(cfg["outbox"]["path"], cfg["outbox"]["max_ops"])
+        self._opens_devices = devices is None  # else the caller (tests, demo) opened them
+        self.devices = devices or Devices()
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # put is reentrant: SIGTERM uses it
+        self.outbox: Outbox | None = None  # run() opens it and the devices, inside its try
+        self.session: Session | None = None
         self.uplink_up = True  # no bridge state seen: the ledger is as reachable as our broker
         self.topic_handlers: dict = {}  # extra topics (remote config): topic -> fn(Incoming)
         self.exit_code = 0  # run_daemon's exit status (75: restart me, see kiosk.remote_config)
         self.link = self._make_link()
+        self.ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.control = None
+        self.program_cache = ProgramCache(Path(cfg["outbox"]["path"]).with_name("program.json"),
+                                          cfg.get("program", {}).get("keys", ()))
+
+    def _open(self) -> None:
+        """The outbox, then the devices, then the session that uses them (called in run's try)."""
+        cfg = self.cfg
+        self.outbox = _opening(f"the outbox {cfg['outbox']['path']}", lambda: Outbox(
+            cfg["outbox"]["path"], cfg["outbox"]["max_ops"]))
+        if self._opens_devices:
+            open_devices(cfg, self.devices)
+        self.session = self._make_session()
+        self.control = self._sim_control()
+
+    def _make_session(self) -> Session:
         screen = self.devices.screen
         feedback = self.devices.feedback
         self.frame = LatestView(screen.show if screen else (lambda view: None))  # one per batch
-        self.session = Session(cfg, self.outbox, Ports(
+        return Session(self.cfg, self.outbox, Ports(
             publish=self.link.publish,
             show=self.frame.show,
             signal=feedback.signal if feedback else (lambda p: None),
@@ -78,11 +119,6 @@ class KioskApp:
             link_state=self.link_state,
             clock_synced=clock_synced,
             display_health=(lambda: screen.health) if screen else (lambda: "none")))
-        self.ready = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.control = self._sim_control()
-        self.program_cache = ProgramCache(Path(cfg["outbox"]["path"]).with_name("program.json"),
-                                          cfg.get("program", {}).get("keys", ()))
 
     def _sim_control(self):
         """A control socket for simulated drivers run as a daemon (tests, demo)."""
@@ -119,7 +155,8 @@ class KioskApp:
                         on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
         for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
                       topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM,
-                      topics.uplink(k["store"])):
+                      topics.uplink(k["store"]), topics.refund(k["store"], k["lane"]),
+                      topics.CAPABILITIES):
             link.subscribe(topic, 1)
         return link
 
@@ -129,9 +166,23 @@ class KioskApp:
             event = self._classify(msg)
         except messages.BadMessage as exc:
             log.warning("bad message on %s: %s", msg.topic, exc)
+            event = self._refused_basket(msg, exc)
+        except Exception as exc:  # noqa: BLE001 - paho's thread must live on whatever arrives
+            log.error("message on %s not handled (%s: %s)", msg.topic, type(exc).__name__, exc)
             return
-        if event is not None:
+        if isinstance(event, list):  # an ack_batch: one event per ack
+            for one in event:
+                self.events.put(one)
+        elif event is not None:
             self.events.put(event)
+
+    def _refused_basket(self, msg: Incoming, exc: messages.BadMessage) -> e.BasketRefused | None:
+        """A basket the contract refuses, but naming its basket_id: the POS will be told why."""
+        k = self.cfg["kiosk"]
+        if msg.topic != topics.basket(k["store"], k["lane"]):
+            return None
+        basket_id = notices.basket_id_of(msg.payload)
+        return e.BasketRefused(basket_id, f"bad_basket: {exc}") if basket_id else None
 
     def _classify(self, msg: Incoming):
         k = self.cfg["kiosk"]
@@ -142,7 +193,11 @@ class KioskApp:
                 return None  # retained basket cleared
             return e.BasketUpdate(messages.decode("basket", msg.payload))
         if msg.topic == topics.acks(k["store"], k["id"]):
-            return e.AckReceived(messages.decode("ack", msg.payload))
+            return self._ack_events(msg.payload)
+        if msg.topic == topics.CAPABILITIES:
+            return e.LedgerCapabilities(batches.batch_limit(msg.payload))
+        if msg.topic == topics.refund(k["store"], k["lane"]):
+            return e.RefundRequested(read_refund(msg.payload))
         if msg.topic == topics.lookup_reply(k["store"], k["id"]):
             body = messages.decode("lookup_reply", msg.payload)
             correlation = (msg.correlation or b"").decode("ascii", "replace")
@@ -153,6 +208,15 @@ class KioskApp:
             return self._uplink_event(msg.payload)
         log.debug("ignoring message on %s", msg.topic)
         return None
+
+    @staticmethod
+    def _ack_events(payload: bytes) -> list:
+        """One ack, or an ack_batch (contract v1.2): an invalid ack in a batch is logged and
+        its op sent again later, the others count."""
+        acks, bad = batches.decode_acks(payload)
+        for reason in bad:
+            log.warning("bad ack in an ack_batch: %s", reason)
+        return [e.AckReceived(ack) for ack in acks]
 
     def _uplink_event(self, payload: bytes):
         if payload not in (b"0", b"1"):
@@ -192,9 +256,11 @@ class KioskApp:
             self._thread.join(15)
 
     def run(self) -> None:
+        """Open, run until Stop, close what was opened; StartupError when opening failed."""
         d = self.devices
         started = []
         try:
+            self._open()
             for dev in (d.reader, d.qr, d.buttons):
                 if dev is not None:
                     dev.start(self.events.put)
@@ -213,18 +279,27 @@ class KioskApp:
             log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
             self._loop()
         finally:
-            _sd_notify("STOPPING=1")
-            for dev in reversed(started):
-                _quietly(dev.stop)
-            final = messages.encode("status", self.session.status_message("offline"))
+            self._close(started)
+
+    def _close(self, started: list) -> None:
+        """In reverse order, whatever ``_open`` got to before it returned or failed."""
+        _sd_notify("STOPPING=1")
+        d = self.devices
+        for dev in reversed(started):
+            _quietly(dev.stop)
+        final = None
+        if self.session is not None:
             k = self.cfg["kiosk"]
-            self.link.stop(final=(topics.status(k["store"], k["id"]), final, True))
-            if d.feedback is not None:
-                _quietly(d.feedback.close)
-            if d.screen is not None:
-                _quietly(d.screen.close)
+            body = messages.encode("status", self.session.status_message("offline"))
+            final = (topics.status(k["store"], k["id"]), body, True)
+        _quietly(lambda: self.link.stop(final=final))
+        if d.feedback is not None:
+            _quietly(d.feedback.close)
+        if d.screen is not None:
+            _quietly(d.screen.close)
+        if self.outbox is not None:
             self.outbox.close()
-            log.info("kiosk stopped")
+        log.info("kiosk stopped")
 
     def _loop(self) -> None:
         watchdog = _watchdog()
@@ -242,7 +317,7 @@ class KioskApp:
                     return
                 self._handle(event)
             self.frame.flush()  # before the replayer's work: the customer is waiting
-            self.session.after_batch(time.monotonic())
+            self._after_batch()
             if watchdog is not None:
                 watchdog.ping()
 
@@ -264,6 +339,12 @@ class KioskApp:
             self.session.handle(event)
         except Exception:  # noqa: BLE001
             log.exception("event %s failed", type(event).__name__)
+
+    def _after_batch(self) -> None:
+        try:
+            self.session.after_batch(time.monotonic())
+        except Exception:  # noqa: BLE001 - acks stay uncommitted and are resent; the loop lives
+            log.exception("after a batch of events")
 
     def _drain(self, rest: list) -> None:
         """On stop: finish what is already queued (acks, a paid basket) before closing."""
@@ -307,5 +388,9 @@ def run_daemon(cfg: Config) -> int:
         from kiosk.remote_config import RemoteConfig
 
         RemoteConfig(app, cfg.path).attach()
-    app.run()
+    try:
+        app.run()
+    except StartupError as exc:
+        log.error("kiosk cannot start: %s", exc)
+        return exc.exit_code
     return app.exit_code

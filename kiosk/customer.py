@@ -32,18 +32,21 @@ class Customer:
     enrol: bool = False
     selected: int = -1
     held: list[str] = field(default_factory=list)  # reward ids the POS was asked to apply
+    listed: tuple[str, ...] | None = None  # reward ids the ledger's lookup reply offers
     basket_id: str = ""
 
     def attachment_record(self) -> dict:
         """What the outbox keeps of an attached customer, so a restart finds them again."""
         t = self.token
         return {"kind": t.kind, "value": t.value, "reader": t.reader, "verified": t.verified,
-                "member": self.member.__dict__, "held": self.held, "enrol": self.enrol}
+                "proof": t.proof, "member": self.member.__dict__, "held": self.held,
+                "enrol": self.enrol}
 
     @classmethod
     def from_attachment(cls, data: dict, basket_id: str) -> Customer:
         """The customer :meth:`attachment_record` saved for ``basket_id``."""
-        token = d.Token(data["kind"], data["value"], data["reader"], verified=data["verified"])
+        token = d.Token(data["kind"], data["value"], data["reader"], verified=data["verified"],
+                        proof=data.get("proof"))  # the ledger checks it: keep it across a restart
         return cls(token, Member(**data["member"]), held=data["held"], enrol=data["enrol"],
                    basket_id=basket_id, answered=True)
 

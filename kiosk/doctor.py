@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from drivers.system_clock import clock_synced
 from kiosk.config import Config
 from kiosk.doctor_result import EXIT, FAIL, OK, WARN, Result
 
@@ -44,7 +45,7 @@ def kernel_clock_synced() -> bool | None:
 
 
 def check_clock(cfg: Config) -> Result:
-    if os.path.exists("/run/systemd/timesync/synchronized") or kernel_clock_synced():
+    if clock_synced() or kernel_clock_synced():
         return Result(OK, "clock", "synchronised")
     return Result(WARN, "clock", "not synchronised: op timestamps are flagged as unsynced",
                   "check network time: timedatectl; systemctl status systemd-timesyncd")

@@ -11,6 +11,17 @@ class BasketUpdate:
 
 
 @dataclass(frozen=True)
+class BasketRefused:
+    basket_id: str
+    reason: str  # why the basket message broke the contract (mqtt.messages.BadMessage)
+
+
+@dataclass(frozen=True)
+class RefundRequested:
+    msg: dict  # validated refund message (kiosk.returns.read_refund)
+
+
+@dataclass(frozen=True)
 class AckReceived:
     msg: dict  # validated ack message
 
@@ -24,6 +35,11 @@ class LookupAnswered:
 @dataclass(frozen=True)
 class ProgramReceived:
     program: object  # a verified program.engine.Program
+
+
+@dataclass(frozen=True)
+class LedgerCapabilities:
+    max_ops_per_batch: int  # 1: the ledger reads one op per message (contract v1.0)
 
 
 @dataclass(frozen=True)

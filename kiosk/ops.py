@@ -1,4 +1,4 @@
-"""What the kiosk sends the ledger: sale and enrol ops and lookups (schemas in mqtt/schemas).
+"""What the kiosk sends the ledger: sale, enrol and basket ops and lookups (mqtt/schemas).
 
 Pure builders: the session decides when, these say what. An op carries the card token as read
 (so an offline tap of a never-seen card still earns) and the program version it was priced with.
@@ -26,7 +26,12 @@ class Stamp:
 
 
 def token_body(token: Token) -> dict:
-    return {"kind": token.kind, "value": token.value, "verified": token.verified}
+    """The token as read, with its proof: the ledger checks that again and takes ``verified``
+    only as the kiosk's opinion."""
+    body = {"kind": token.kind, "value": token.value, "verified": token.verified}
+    if token.proof:
+        body["proof"] = dict(token.proof)
+    return body
 
 
 def redemptions(program: Program, held: Iterable[str]) -> list[dict]:
@@ -51,15 +56,31 @@ def _op(kind: str, token: Token, stamp: Stamp, op_id: str | None, **fields: obje
             "program_version": stamp.program_version}
 
 
+def _basket_fields(basket: dict, lane: str) -> dict:
+    """What the ledger records of a paid basket (its facts, ledger.facts)."""
+    return {"basket_id": basket["basket_id"], **({"lane": lane} if lane else {}),
+            "currency": basket["currency"], "total_minor": basket["total_minor"],
+            "items": basket.get("items", [])}
+
+
 def sale_op(token: Token, basket: dict, earn: int, redeem: list[dict], stamp: Stamp, *,
-            enrol: bool = False, member_id: str = "", op_id: str | None = None) -> dict:
+            enrol: bool = False, member_id: str = "", op_id: str | None = None,
+            lane: str = "") -> dict:
     """The one op a paid basket makes: points earned, rewards redeemed, maybe an enrolment."""
-    op = _op("sale", token, stamp, op_id, basket_id=basket["basket_id"],
-             currency=basket["currency"], total_minor=basket["total_minor"],
-             items=basket.get("items", []), earn=earn, redeem=redeem, enrol=enrol)
+    op = _op("sale", token, stamp, op_id, **_basket_fields(basket, lane), earn=earn,
+             redeem=redeem, enrol=enrol)
     if member_id:
         op["member_id"] = member_id
     return op
+
+
+def basket_op(basket: dict, stamp: Stamp, lane: str, op_id: str | None = None) -> dict:
+    """A paid basket with no member attached (contract v1.1): no token, no points; the ledger
+    only records it, so a shop's reports see every basket."""
+    return {"v": VERSION, "op_id": op_id or str(uuid.uuid4()), "kind": "basket",
+            **_basket_fields(basket, lane), "offline": stamp.offline,
+            "created_at": stamp.created_at, "clock_synced": stamp.clock_synced,
+            "program_version": stamp.program_version}
 
 
 def enrol_op(token: Token, stamp: Stamp, op_id: str | None = None) -> dict:

@@ -133,6 +133,37 @@ class Outbox:
         self._depth += len(seqs)
         return seqs
 
+    def add_once(self, op: dict, basket_id: str | None = None) -> int | None:
+        """Queue an op whose op_id is derived from its request (a refund), unless it is queued
+        already: the same request sent twice is one op. Returns its kiosk_seq, or None."""
+        return self._write_once(op, basket_id, None)
+
+    def post_void(self, basket_id: str, op: dict) -> int | None:
+        """A void of a basket settled as paid with an op: queue the refund op and mark the
+        basket voided, in one transaction. None (nothing written) for any other basket."""
+        return self._write_once(op, basket_id, basket_id)
+
+    def _write_once(self, op: dict, basket_id: str | None, voids: str | None) -> int | None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            seq = None
+            queued = self.db.execute("SELECT 1 FROM ops WHERE op_id=?", (op["op_id"],)).fetchone()
+            paid = voids is None or self.db.execute(
+                "SELECT 1 FROM baskets WHERE basket_id=? AND status='paid' AND op_id IS NOT NULL",
+                (voids,)).fetchone()
+            if paid and not queued:
+                seq = self._insert(op, basket_id, "", 0)  # the ledger knows whose sale it was
+                if voids is not None:
+                    self.db.execute("UPDATE baskets SET status='voided' WHERE basket_id=?",
+                                    (voids,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        if seq is not None:
+            self._depth += 1
+        return seq
+
     def _insert(self, op: dict, basket_id: str | None, member_key: str, delta: int) -> int:
         if self._depth >= self.max_ops:
             raise OutboxFull(f"outbox holds {self._depth} ops (limit {self.max_ops})")

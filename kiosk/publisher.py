@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mqtt import messages, topics
+from mqtt import batches, messages, topics
 
 
 class Publisher:
@@ -26,6 +26,10 @@ class Publisher:
     def redemption(self, body: dict) -> bool:
         return self._send(topics.redemption(self.store, self.lane), "redemption", body)
 
+    def notice(self, body: dict) -> bool:
+        """Something the POS must know about a basket (contract v1.1): QoS 1, not retained."""
+        return self._send(topics.notice(self.store, self.lane), "notice", body)
+
     def lookup(self, body: dict, correlation: bytes) -> bool:
         """A lookup request on this kiosk's own topic (only it may write there); the ledger
         answers on this kiosk's reply topic (MQTT 5)."""
@@ -40,3 +44,16 @@ class Publisher:
         """One queued op as the replayer sends it; False when the link cannot take it."""
         return self._publish(topics.ops(self.store, self.kiosk_id), messages.encode("op", message),
                              1)
+
+    def ops(self, bodies: list[dict]) -> int:
+        """Queued ops in op_batch messages (contract v1.2; only to a ledger that said it reads
+        them), as many to a message as the limits allow, a lone one as a plain op. Returns
+        how many ops went out, in order, before the link refused one message."""
+        topic = topics.ops(self.store, self.kiosk_id)
+        sent = 0
+        for group in batches.pack("op_batch", [messages.encode("op", b) for b in bodies]):
+            payload = group[0] if len(group) == 1 else batches.join("op_batch", group)
+            if not self._publish(topic, payload, 1):
+                break
+            sent += len(group)
+        return sent

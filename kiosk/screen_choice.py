@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from display import views as v
 from kiosk.customer import Customer, Member, offers_enrolment
+from kiosk.redemptions import offered
 from program.engine import MemberState, Program
 
 
-def reward_choices(program: Program, member: Member, balance: int) -> list[v.RewardChoice]:
-    """The rewards the program offers this member, each marked affordable from ``balance``."""
+def reward_choices(program: Program, member: Member, balance: int,
+                   listed: Iterable[str] | None = None,
+                   online: bool = True, held: Sequence[str] = ()) -> list[v.RewardChoice]:
+    """The rewards offered this member (kiosk.redemptions.offered: ``listed`` are the ids of
+    the ledger's lookup reply), each marked affordable from ``balance``."""
     state = MemberState(member.member_id, balance, member.tier)
     return [v.RewardChoice(r.reward_id, r.name, r.cost, r.cost <= balance)
-            for r in program.rewards(state)]
+            for r in offered(program, state, listed, online, held)]
 
 
 def next_affordable(rewards: Sequence[v.RewardChoice], selected: int) -> int:

@@ -6,8 +6,10 @@ outbox in the same transaction that settles the basket. Side effects and time
 go through ``Ports`` (publish, show, signal, clocks), so tests and benchmarks can
 run it without hardware, a broker or a real clock. What is not a transition
 lives beside it: ops and lane messages (kiosk.ops, kiosk.lane_messages), figures
-(kiosk.balances), screens (kiosk.screen_choice, kiosk.screen_timer), status
-(kiosk.status), acks (kiosk.acks) and topics (kiosk.publisher).
+(kiosk.balances), rewards offered and confirmed (kiosk.redemptions), screens
+(kiosk.screen_choice, kiosk.screen_timer, kiosk.results), status (kiosk.status), acks
+(kiosk.acks), topics (kiosk.publisher), what the POS is told besides (kiosk.notices) and the
+rule for a new basket under an attached member (kiosk.basket_switch).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import replace
 
 from display import views as v
 from drivers import base as d
+from kiosk import basket_switch, lane_messages, notices, ops, redemptions
 from kiosk import events as e
-from kiosk import lane_messages, ops
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
@@ -28,8 +30,11 @@ from kiosk.outbox import Outbox, OutboxFull
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
 from kiosk.replay import Replayer
+from kiosk.results import ResultScreen
+from kiosk.returns import Returns
 from kiosk.screen_timer import ScreenTimer
 from kiosk.status import KioskStatus
+from mqtt import limits, messages
 from program.engine import DefaultProgram, Program
 
 log = logging.getLogger(__name__)
@@ -46,16 +51,19 @@ class Session:
         self.ports = ports
         self.program: Program = program or DefaultProgram(name=cfg["kiosk"]["program_name"])
         self.out = Publisher(ports.publish, self.store, self.lane, self.kiosk_id)
+        self.pos = notices.PosNotices(self.out, ports.now_iso)
         self.replayer = Replayer(outbox, self.out.op, cfg["outbox"]["inflight"],
-                                 cfg["outbox"]["retry_seconds"])
+                                 cfg["outbox"]["retry_seconds"], send_batch=self.out.ops)
         self.balances = Balances(outbox.pending_points())
-        self.acks = Acks(outbox, self.replayer, self.balances)
+        self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
+        self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
         self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
         self.readers = self.status.readers
         self.basket: dict | None = None
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
         self.customer: Customer | None = None
         self.screen = ScreenTimer(ports.show, ports.monotonic)
+        self.result = ResultScreen(self.screen)  # a paid basket's preview, until its ack
         self.technician = False
 
     # -- dispatch -------------------------------------------------------------------
@@ -158,10 +166,16 @@ class Session:
             log.debug("stale basket %s seq %s", msg["basket_id"], msg["seq"])
             return
         if self.outbox.is_settled(msg["basket_id"]):
+            if msg["status"] == "void":  # after paid: a post-void (once; see kiosk.returns)
+                self.returns.post_void(msg, self.program.version)
             self.basket = None
             return  # a retained paid/void basket we already settled (e.g. after a restart)
+        earn = projected_earn(self.program, msg, None)
+        if why := notices.basket_refusal(self.program.currency, msg, earn):
+            self._refuse_basket(msg["basket_id"], why)
+            return
         self.basket = msg
-        self._restore_attachment(msg["basket_id"])
+        self._restore_attachment(old, msg["basket_id"])
         match msg["status"]:
             case "open" | "total":
                 self._attach()
@@ -171,17 +185,37 @@ class Session:
             case "void":
                 self._settle_void(msg)
 
+    def on_BasketRefused(self, ev: e.BasketRefused) -> None:
+        self._refuse_basket(ev.basket_id, ev.reason)
+
+    def _refuse_basket(self, basket_id: str, reason: str) -> None:
+        """A basket the kiosk cannot take: the POS is told why, the customer asked for staff."""
+        self.pos.tell(basket_id, "basket_refused", reason)
+        if self.customer is not None and self.customer.basket_id in ("", basket_id):
+            self.screen.show_result(v.ErrorMessage("Basket refused: ask staff"))
+            self.ports.signal("error")
+
+    def on_RefundRequested(self, ev: e.RefundRequested) -> None:
+        self.returns.refund(ev.msg, self.program.version)
+
     def _basket_id(self) -> str:
         return self.basket["basket_id"] if self.basket else ""
 
-    def _restore_attachment(self, basket_id: str) -> None:
+    def _restore_attachment(self, old: dict | None, basket_id: str) -> None:
         if self.customer is not None:
             if self.customer.basket_id not in ("", basket_id):
-                self.customer = None  # a new basket: the last customer has gone
+                self._switch_basket(self.customer, old, basket_id)
             return
         data = self.outbox.load_attachment(basket_id)
         if data:
             self.customer = Customer.from_attachment(data, basket_id)
+
+    def _switch_basket(self, c: Customer, old: dict | None, new_id: str) -> None:
+        """A new basket while ``c`` sits on an unpaid one: move or drop (kiosk.basket_switch)."""
+        if basket_switch.switch(c, old, new_id, self.program, self.out, self.outbox,
+                                self.pos) == "drop":
+            self.customer = None
+            self.screen.show_result(v.ErrorMessage("New basket: please tap again"))
 
     def _attach(self) -> None:
         """Tell the POS who is paying, and remember it on disk in case we restart."""
@@ -190,32 +224,63 @@ class Session:
             return
         c.basket_id = b["basket_id"]
         self.outbox.save_attachment(c.basket_id, c.attachment_record())
-        self.out.member(lane_messages.member_message(c, self.projected_balance(c),
+        self.pos.member(lane_messages.member_message(c, self.projected_balance(c),
                                                      self.projected_earn(), self._rewards_view(c)))
 
     def _settle_paid(self, basket: dict) -> None:
         c = self.customer
         if c is None:
-            self.outbox.settle(basket["basket_id"], "paid", None)
-            self.basket = None
-            self.refresh()
+            self._settle_paid_without_member(basket)
             return
+        if c.answered and offers_enrolment(c) and not c.enrol:
+            self._settle_without_op(basket["basket_id"], "join_declined",
+                                    f"{notices.NOT_JOINED}: the card is not a member and the "
+                                    "customer did not press select to join",
+                                    "Not a member: no points")
+            return
+        c.held, released = redemptions.confirmed(c.held, basket)  # only what the POS gave
         op = self._sale_op(c, basket)
         key, delta = token_key(c.token), ops.points_delta(op)
-        if (full := self._save_op(basket["basket_id"], "paid", op, key, delta)) is not None:
-            log.error("op for basket %s NOT saved: %s", basket["basket_id"], full)
+        if (why := self._save_op(basket["basket_id"], "paid", op, key, delta)) is not None:
+            log.error("op for basket %s NOT saved: %s", basket["basket_id"], why)
+            if not isinstance(why, OutboxFull):
+                self._settle_without_op(basket["basket_id"], "basket_refused",
+                                        f"op_refused: {why}", "Basket refused: ask staff")
             self.ports.signal("error")
             return
         redeemed = ops.redeemed_points(op["redeem"])
         self.balances.queued(key, delta, redeemed if op["offline"] else 0)
+        c.held = []  # now in the op's pending points: never subtracted a second time
         online = self.ports.online()
         log.info("points %s: basket %s op %s earn %d", "added" if online else "saved offline",
                  basket["basket_id"], op["op_id"], op["earn"])
-        self.screen.show_result(v.PointsAdded(op["earn"], redeemed, self.projected_balance(c),
-                                              saved_offline=not online))
+        names = redemptions.release(self.out.notice, self.program, basket["basket_id"], released,
+                                    self.ports.now_iso())
+        self.result.preview(op["op_id"], v.PointsAdded(op["earn"], redeemed,
+                                                       self.projected_balance(c),
+                                                       saved_offline=not online, released=names))
         self.ports.signal("reward" if redeemed else "ok")
         self.customer, self.basket = None, None
         self.status.soon()
+
+    def _settle_paid_without_member(self, basket: dict) -> None:
+        """No member: a basket op, so the ledger's facts see the basket too. A full queue
+        keeps its room for points: the basket is settled without it (and said so)."""
+        op = ops.basket_op(basket, self._stamp(), self.lane)
+        try:
+            self.outbox.settle(basket["basket_id"], "paid", op)
+        except OutboxFull as exc:
+            log.warning("basket %s paid, not reported to the ledger: %s", basket["basket_id"], exc)
+            self.outbox.settle(basket["basket_id"], "paid", None)
+        self.basket = None
+        self.refresh()
+
+    def _settle_without_op(self, basket_id: str, kind: str, reason: str, shown: str) -> None:
+        """A paid basket that earns nothing: settled (never retried), the POS told why."""
+        self.outbox.settle(basket_id, "paid", None)
+        self.pos.tell(basket_id, kind, reason)
+        self.screen.show_result(v.ErrorMessage(shown))
+        self.customer, self.basket = None, None
 
     def _settle_void(self, basket: dict) -> None:
         if self.customer is not None:
@@ -232,11 +297,14 @@ class Session:
         stamp = self._stamp()
         earn = self.projected_earn(stamp.created_at)  # priced at the time the op carries
         return ops.sale_op(c.token, basket, earn, ops.redemptions(self.program, c.held), stamp,
-                           enrol=c.enrol, member_id=c.member.member_id)
+                           enrol=c.enrol, member_id=c.member.member_id, lane=self.lane)
 
     def _save_op(self, basket_id: str | None, status: str, op: dict, key: str,
-                 delta: int) -> OutboxFull | None:
-        """Write the op durably before anyone is told; a full queue is shown to staff."""
+                 delta: int) -> OutboxFull | str | None:
+        """Write the op durably before anyone is told; a full queue is shown to staff, and an
+        op the ledger could never take (messages.op_fits) is not queued: its reason is returned."""
+        if why := messages.op_fits({**op, "kiosk_seq": limits.KIOSK_SEQ}):
+            return why
         try:
             self.outbox.settle(basket_id, status, op, key, delta)
         except OutboxFull as exc:
@@ -252,7 +320,8 @@ class Session:
             self.screen.show_result(v.Enrolled(saved_offline=not self.ports.online()))
             return
         op = ops.enrol_op(c.token, self._stamp())
-        if self._save_op(None, "enrol", op, token_key(c.token), 0) is not None:
+        if (why := self._save_op(None, "enrol", op, token_key(c.token), 0)) is not None:
+            log.error("enrol op NOT saved: %s", why)
             return
         self.screen.show_result(v.Enrolled(saved_offline=not self.ports.online()))
         self.ports.signal("ok")
@@ -268,8 +337,13 @@ class Session:
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
+        if not self.out.redemption(lane_messages.redemption_apply(self.basket, reward)):
+            # the POS never heard of it: no hold, so nothing can be spent for it
+            log.warning("redemption of %s not sent: the broker is unreachable", reward_id)
+            self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
+            self.ports.signal("error")
+            return
         c.held.append(reward_id)
-        self.out.redemption(lane_messages.redemption_apply(self.basket, reward))
         self._attach()
         self.screen.show_result(v.RewardHeld(reward.name, reward.cost, self.projected_balance(c)))
         self.ports.signal("reward")
@@ -285,7 +359,8 @@ class Session:
             self._attach()
 
     def _rewards_view(self, c: Customer) -> list[v.RewardChoice]:
-        return sc.reward_choices(self.program, c.member, self.projected_balance(c))
+        return sc.reward_choices(self.program, c.member, self.projected_balance(c), c.listed,
+                                 self.ports.online(), c.held)
 
     # -- figures --------------------------------------------------------------------------------
     def projected_balance(self, c: Customer) -> int:
@@ -308,17 +383,27 @@ class Session:
         if c is None or ev.correlation != c.lookup_id:
             return  # a late answer for someone who has gone
         msg = ev.msg
+        if msg["found"] and "member" not in msg:  # the schema cannot require it only if found
+            log.warning("lookup reply says found but names no member: ignored")
+            return
         c.answered = True
         if msg["found"]:
             m = msg["member"]
             c.member = Member(m["id"], m.get("name") or short_card(c.token), m.get("tier", "member"),
                               msg.get("balance", 0), known=True)
             self.balances.remember(token_key(c.token), c.member, self.cfg["lookup"]["cache_size"])
+            c.listed = redemptions.listed(msg)
         self._attach()
         self.refresh()  # a confirmation still up (reward applied) stays up
 
     def on_AckReceived(self, ev: e.AckReceived) -> None:
-        self.acks.receive(ev.msg)
+        op = self.acks.receive(ev.msg)
+        if op is not None:
+            self.pos.after_ack(op.body, ev.msg)
+        self.result.ack(ev.msg)  # the ledger's figures replace the preview still up
+
+    def on_LedgerCapabilities(self, ev: e.LedgerCapabilities) -> None:
+        self.replayer.use_batches(ev.max_ops_per_batch)
 
     # -- network and time ---------------------------------------------------------------------------------
     def on_LinkUp(self, ev: e.LinkUp) -> None:

@@ -36,6 +36,41 @@ def applied(
     return ack
 
 
+def refunded(
+    op_id: str,
+    member_id: str,
+    balance: int,
+    tier: str,
+    taken_back: int,
+    returned: int,
+    shortfall: int,
+    notes: Sequence[str] = (),
+) -> dict:
+    """A refund applied: points taken back, redeemed points returned, what the balance could
+    not cover; ``notes``: what it asked for that was not refunded, and why."""
+    ack = {
+        "v": 1,
+        "op_id": op_id,
+        "status": "applied",
+        "member_id": member_id,
+        "balance": balance,
+        "tier": tier,
+        "earned": 0,
+        "redeemed": 0,
+        "taken_back": taken_back,
+        "returned": returned,
+        "shortfall": shortfall,
+    }
+    if notes:
+        ack["reason"] = "; ".join(notes)[:MAX_REASON]
+    return ack
+
+
+def recorded(op_id: str) -> dict:
+    """A basket op recorded: no member, no points (ledger.facts)."""
+    return {"v": 1, "op_id": op_id, "status": "applied"}
+
+
 def rejected(op_id: str, reason: str) -> dict:
     """An op that could not be applied at all, and why."""
     return {"v": 1, "op_id": op_id, "status": "rejected", "reason": reason[:MAX_REASON]}

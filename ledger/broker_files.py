@@ -91,7 +91,8 @@ def ledger_acl(user: str = LEDGER_USER) -> list[str]:
             f"topic read {topics.LOOKUP}",
             f"topic write {any_kiosk}/acks", f"topic write {any_kiosk}/lookup-reply",
             f"topic write {any_kiosk}/config",
-            f"topic readwrite {topics.PROGRAM}", f"topic read {topics.ALL_STATUS}"]
+            f"topic readwrite {topics.PROGRAM}", f"topic readwrite {topics.CAPABILITIES}",
+            f"topic read {topics.ALL_STATUS}"]
 
 
 def kiosk_acl(k: KioskAccount) -> list[str]:
@@ -105,8 +106,10 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",
             f"topic write {topics.redemption(k.store, k.lane)}",
+            f"topic read {topics.refund(k.store, k.lane)}",
             f"topic write {topics.notice(k.store, k.lane)}",
             f"topic read {topics.PROGRAM}",
+            f"topic read {topics.CAPABILITIES}",
             f"topic read {topics.uplink(k.store)}"]
 
 
@@ -115,6 +118,7 @@ def pos_acl(p: PosAccount) -> list[str]:
             f"topic readwrite {topics.basket(p.store, p.lane)}",
             f"topic read {topics.member(p.store, p.lane)}",
             f"topic read {topics.redemption(p.store, p.lane)}",
+            f"topic write {topics.refund(p.store, p.lane)}",
             f"topic read {topics.notice(p.store, p.lane)}"]
 
 

@@ -26,6 +26,7 @@ COMMANDS = [
     "ledger.commands.program",
     "ledger.commands.db",
     "ledger.commands.adjust",
+    "ledger.commands.consent",
 ]
 
 

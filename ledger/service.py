@@ -12,6 +12,9 @@ its own read connection, so a replay burst does not hold up a customer at the co
 Both subscriptions are shared (``$share/ledger/...``): several `ledger serve` processes split
 the load on one broker, and a repeated op_id is harmless wherever it lands.
 
+Every op and lookup is checked against ``trust`` (ledger.trust): the token's proof with the
+ledger's own keys, and what the kiosk its topic names may do under the kiosk policy.
+
 Each op is priced with the program version it names while that version is within its grace
 period (ledger.programs). With a program signing key, the service publishes the active program
 retained and signed on ``loyalty/v1/program`` at start and whenever a new version is loaded.
@@ -25,11 +28,14 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ledger import acks as ack_bodies
+from ledger.ack_out import publish_acks
 from ledger.apply import apply_in_savepoint, lookup
 from ledger.batch import apply_batch
 from ledger.programs import ProgramBook
 from ledger.store import LedgerStore
-from mqtt import messages, topics
+from ledger.trust import Trust
+from mqtt import batches, messages, topics
 from mqtt.client import Incoming, MqttLink
 from program.engine import Program
 from program.signing import signed_message
@@ -46,6 +52,8 @@ class OpIn:
     store: str
     kiosk: str
     op: dict
+    batched: bool = False  # came in an op_batch: answered in an ack_batch
+    refused: str = ""  # broke the op schema inside a batch: rejected with this reason
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,16 @@ class LookupIn:
     request: dict
     response_topic: str
     correlation: bytes | None
+    asker: tuple[str, str]  # the kiosk (store, kiosk) whose topic the request names
 
 
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
                  program: Program | None = None, username: str = "", password: str = "",
-                 program_key=None) -> None:
+                 program_key=None, batches: bool = True, trust: Trust | None = None) -> None:
         self.db_path = db_path
+        self.batches = batches  # contract v1.2: read op batches, announce it (False: as v1.0)
+        self.trust = trust or Trust()
         self.fixed_program = program  # tests: one program for every op, ignoring the store
         self.program_key = program_key  # Ed25519 private key, or None: publish nothing
         self.book = ProgramBook()
@@ -97,7 +108,11 @@ class LedgerService:
             raise messages.BadMessage(f"not a topic the ledger reads: {msg.topic!r}")
         store, kiosk, leaf = parts
         if leaf == "ops":
-            self.ops.append(OpIn(store, kiosk, messages.decode("op", msg.payload)))
+            got = batches.decode_ops(msg.payload, self.batches)
+            self.ops.extend(OpIn(store, kiosk, op, got.batched) for op in got.ops)
+            for op_id, reason in got.refused:
+                log.warning("op %s from %s/%s rejected: %s", op_id, store, kiosk, reason)
+                self.ops.append(OpIn(store, kiosk, {"op_id": op_id}, True, reason))
             return
         # The ACL lets only this kiosk write its lookup topic: answer on its own reply topic.
         reply_topic = topics.lookup_reply(store, kiosk)
@@ -105,7 +120,7 @@ class LedgerService:
             raise messages.BadMessage(f"lookup_request from {store}/{kiosk}: response topic "
                                       f"{msg.response_topic!r} is not its own {reply_topic!r}")
         request = messages.decode("lookup_request", msg.payload)
-        self.lookups.put(LookupIn(request, reply_topic, msg.correlation))
+        self.lookups.put(LookupIn(request, reply_topic, msg.correlation, (store, kiosk)))
 
     def _legacy_lookup(self, msg: Incoming) -> None:
         """A lookup on the shared topic: who sent it is unknown, so the reply goes only to a
@@ -115,7 +130,8 @@ class LedgerService:
         if parts is None or parts[2] != "lookup-reply":
             raise messages.BadMessage(f"lookup_request: no valid response topic to answer on "
                                       f"({msg.response_topic!r} is not a kiosk's lookup-reply)")
-        self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation))
+        # Only that kiosk reads the reply, so it is answered as that kiosk would be.
+        self.lookups.put(LookupIn(request, msg.response_topic, msg.correlation, parts[:2]))
 
     # -- life cycle ------------------------------------------------------------------------
     @property
@@ -124,7 +140,7 @@ class LedgerService:
 
     def start(self, timeout: float = 15.0) -> bool:
         """Start the threads and connect; True once connected."""
-        messages.prepare("op", "ack", "lookup_request", "lookup_reply")
+        messages.prepare("op", "ack", "lookup_request", "lookup_reply", "op_batch")
         # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
         self._refresh_programs(LedgerStore(self.db_path), close=True)
         thread = threading.Thread(target=self._lookup_loop, name="ledger-lookup", daemon=True)
@@ -169,31 +185,25 @@ class LedgerService:
 
     def _apply_batch(self, store: LedgerStore, batch: list[OpIn]) -> None:
         self._refresh_programs(store)
-        items = [(item.op, (item.store, item.kiosk, item.op["kiosk_seq"])) for item in batch]
+        todo = [item for item in batch if not item.refused]
+        items = [(item.op, (item.store, item.kiosk, item.op["kiosk_seq"])) for item in todo]
         try:
             with store.transaction():
-                results = apply_batch(store, self._program_for, items)
+                results = apply_batch(store, self._program_for, items, self.trust)
         except Exception as exc:  # noqa: BLE001 - e.g. another worker wrote one of these op_ids
-            log.info("batch of %d undone (%s: %s); applying its ops one by one", len(batch),
+            log.info("batch of %d undone (%s: %s); applying its ops one by one", len(todo),
                      type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
             with store.transaction(pipeline=True):
-                results = [self._apply_one(store, item) for item in batch]
-        acks = [(item, result) for item, result in zip(batch, results, strict=True)
-                if result is not None]
+                results = [self._apply_one(store, item) for item in todo]
+        applied = iter(results)  # one per op of ``todo``, in order
+        acks = [(item, ack_bodies.rejected(item.op["op_id"], item.refused) if item.refused
+                 else next(applied)) for item in batch]
+        acks = [(item, result) for item, result in acks if result is not None]
         self.applied_total += len(acks)
         self.batches_total += 1
-        for item, result in acks:  # after COMMIT: an ack always stands for a durable result
-            self._publish_ack(item, result)
-
-    def _publish_ack(self, item: OpIn, result: dict) -> None:
-        try:
-            payload = messages.encode("ack", result)
-        except messages.BadMessage as exc:  # one ack that breaks the contract sinks no other
-            log.error("ack for op %s from %s/%s not sent: %s; the op stays applied, and its "
-                      "kiosk resends it until an ack can carry the result", item.op["op_id"],
-                      item.store, item.kiosk, exc)
-            return
-        self.link.publish(topics.acks(item.store, item.kiosk), payload, 1)
+        # After COMMIT: an ack always stands for a durable result.
+        publish_acks(self.link.publish,
+                     ((item.store, item.kiosk, item.batched, result) for item, result in acks))
 
     def _program_for(self, op: dict) -> Program:
         return self.fixed_program or self.book.for_op(op)
@@ -201,7 +211,8 @@ class LedgerService:
     def _apply_one(self, store: LedgerStore, item: OpIn) -> dict | None:
         origin = (item.store, item.kiosk, item.op["kiosk_seq"])
         try:
-            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin)
+            return apply_in_savepoint(store, self._program_for(item.op), item.op, origin,
+                                      trust=self.trust)
         except Exception:  # noqa: BLE001 - one bad op must not sink the batch
             log.exception("op %s from %s/%s failed; not acked, the kiosk will resend",
                           item.op["op_id"], item.store, item.kiosk)
@@ -222,6 +233,8 @@ class LedgerService:
     def _on_connect(self, _session_present: bool) -> None:
         self.published_version = None  # a broker without persistence forgets retained messages
         self._publish_program()
+        if self.batches:  # retained: a kiosk that connects later learns it at once
+            self.link.publish(topics.CAPABILITIES, batches.capabilities(), 1, retain=True)
 
     def _publish_program(self) -> None:
         version = self.book.version
@@ -242,7 +255,8 @@ class LedgerService:
                 for item in _take(self.lookups):
                     try:
                         store = store or LedgerStore(self.db_path, readonly=True)
-                        payload = lookup_reply(store, self.program, item.request)
+                        payload = lookup_reply(store, self.program, item.request,
+                                               item.asker, self.trust)
                     except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
                         log.exception("lookup failed; reconnecting to the database")
                         store = _close(store)
@@ -253,9 +267,12 @@ class LedgerService:
             _close(store)
 
 
-def lookup_reply(store: LedgerStore, program: Program, request: dict) -> bytes:
-    """The reply to one kiosk lookup, as published: `ledger lookup` prints the same bytes."""
-    return messages.encode("lookup_reply", lookup(store, program, request))
+def lookup_reply(store: LedgerStore, program: Program, request: dict,
+                 asker: tuple[str, str] | None = None, trust: Trust | None = None) -> bytes:
+    """The reply to one lookup, as published (``asker``: the kiosk asking; None: `ledger
+    lookup`, an operator, which prints the same bytes)."""
+    return messages.encode("lookup_reply", lookup(store, program, request, asker,
+                                                  trust or Trust()))
 
 
 def _close(store: LedgerStore | None) -> None:

@@ -85,14 +85,16 @@ class LedgerStore:
     # -- members and tokens ------------------------------------------------------------
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
                    opening_balance: int = 0, tier: str = "member",
-                   birth_month: int | None = None, card_keys: list[str] = ()) -> str:
+                   birth_month: int | None = None, card_keys: list[str] = (),
+                   home_store: str | None = None) -> str:
         """Create a member with its cards (``cards`` are UIDs; ``card_keys`` token keys made by
-        codes.card_numbers) and an opening balance, as one transaction."""
+        codes.card_numbers), an opening balance and a home store (None: every store's), as one
+        transaction."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
-            self.create_member(member_id, name, tier)
+            self.create_member(member_id, name, tier, home_store)
             if birth_month is not None:
                 self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
                                 (birth_month, member_id))
@@ -104,9 +106,17 @@ class LedgerStore:
                 self.journal(member_id, "adjust", opening_balance, reason="opening balance")
         return member_id
 
-    def create_member(self, member_id: str, name: str = "", tier: str = "member") -> None:
-        self.db.execute("INSERT INTO members(member_id, name, tier, created_at) VALUES (?,?,?,?)",
-                        (member_id, name, tier, now_iso()))
+    def create_member(self, member_id: str, name: str = "", tier: str = "member",
+                      home_store: str | None = None) -> None:
+        self.db.execute("INSERT INTO members(member_id, name, tier, created_at, home_store)"
+                        " VALUES (?,?,?,?,?)", (member_id, name, tier, now_iso(), home_store))
+
+    def home_stores(self, member_ids: list[str]) -> dict[str, str | None]:
+        """Each member's home store (None: served by every store; ledger.policy)."""
+        where, values = self.one_of("member_id", member_ids)
+        rows = self.db.execute(f"SELECT member_id, home_store FROM members WHERE {where}",
+                               values).fetchall()
+        return dict(rows)
 
     def bind_token(self, member_id: str, kind: str, value: str) -> None:
         self.bind_key(member_id, token_key(kind, value))
@@ -205,12 +215,12 @@ class LedgerStore:
 
     # -- many at once (the service's group commit, ledger.batch) ---------------------------
     def applied_many(self, op_ids: list[str]) -> dict[str, dict]:
-        where, values = self._one_of("op_id", op_ids)
+        where, values = self.one_of("op_id", op_ids)
         rows = self.db.execute(f"SELECT op_id, result FROM ops WHERE {where}", values).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def members_of(self, keys: list[str]) -> dict[str, str]:
-        where, values = self._one_of("token_key", keys)
+        where, values = self.one_of("token_key", keys)
         rows = self.db.execute(f"SELECT token_key, member_id FROM tokens WHERE {where}",
                                values).fetchall()
         return dict(rows)
@@ -223,13 +233,13 @@ class LedgerStore:
             self.db.execute("SELECT 1 FROM members WHERE member_id = ANY(?) ORDER BY member_id"
                             " FOR UPDATE", [sorted(member_ids)])
         # A separate statement: on PostgreSQL it reads a snapshot taken after the locks.
-        where, values = self._one_of("m.member_id", member_ids)
+        where, values = self.one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
             f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}", values).fetchall()
         return {r[0]: (int(r[2]), r[1]) for r in rows}
 
-    def _one_of(self, column: str, values: list) -> tuple[str, list]:
+    def one_of(self, column: str, values: list) -> tuple[str, list]:
         """``column`` is one of ``values``, as a condition that keeps one statement text for
         every batch: PostgreSQL takes the list as one array parameter (psycopg caches no
         statement with more than 50 parameters, and parsing one costs more than the query);
@@ -241,21 +251,25 @@ class LedgerStore:
         size = 1 << (len(values) - 1).bit_length()
         return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
-    def write_many(self, journal: list[tuple], ops: list[tuple]) -> None:
+    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = ()) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
-        reason) and op rows (op_id, store, kiosk, kiosk_seq, result) in two statements."""
+        reason), op rows (op_id, store, kiosk, kiosk_seq, result) and sale rows (op_id, store,
+        basket_id, member_id, body; ledger.sales) in a statement each."""
         at = now_iso()
+        if sales:
+            self.insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
+                              [(*row, at) for row in sales])
         if journal:
-            self._insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
+            self.insert_rows("journal", ("member_id", "kind", "points", "op_id", "basket_id",
                                           "store", "kiosk", "kiosk_seq", "reason", "at"),
                               [(*row, at) for row in journal])
         if ops:
-            self._insert_rows("ops", ("op_id", "store", "kiosk", "kiosk_seq", "status", "result",
+            self.insert_rows("ops", ("op_id", "store", "kiosk", "kiosk_seq", "status", "result",
                                       "applied_at"),
                               [(op_id, store, kiosk, seq, result["status"], json.dumps(result), at)
                                for op_id, store, kiosk, seq, result in ops])
 
-    def _insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         """Many rows at once: SQLite's executemany runs in C; PostgreSQL takes them by COPY, one
         round trip formatted in C, where executemany costs a pipelined statement per row in
         Python. A duplicate op_id fails either way, and the caller's transaction with it."""
@@ -335,11 +349,13 @@ class LedgerStore:
         return (row[0], row[1]) if row else ("", None)
 
     def facts(self, member_id: str, day_start: str, window_start: str) -> dict:
-        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO)."""
+        """Sales so far, points earned since ``day_start`` and since ``window_start`` (ISO),
+        less what refunds took back since then."""
         row = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
+            "SELECT COUNT(CASE WHEN kind='earn' THEN 1 END),"
+            " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0),"
             " COALESCE(SUM(CASE WHEN at >= ? THEN points END), 0)"
-            " FROM journal WHERE member_id=? AND kind='earn'",
+            " FROM journal WHERE member_id=? AND kind IN ('earn', 'refund')",  # refunds: net
             (day_start, window_start, member_id)).fetchone()
         return {"visits": int(row[0]), "earned_today": int(row[1]), "window_points": int(row[2])}
 

@@ -32,10 +32,13 @@ LANE, KIOSK = ("store", "lane"), ("store", "kiosk")
 
 
 def _channel(address, params, message, sender, receivers, retain, note):
+    """``message``: a schema name, or a tuple of them (v1.2: a single op or an op_batch)."""
+    names = message if isinstance(message, tuple) else (message,)
     return {
         "address": address,
         "params": params,
-        "message": message,
+        "message": names[0],
+        "messages": names,
         "sender": sender,
         "receivers": receivers,
         "retain": retain,
@@ -74,24 +77,50 @@ CHANNELS = {
         "Apply (or cancel) a reward's discount on the open basket. The POS shows it in the "
         "basket it publishes next; the points are spent only when it is paid.",
     ),
+    "refund": _channel(
+        topics.refund("{store}", "{lane}"),
+        LANE,
+        "refund",
+        "pos",
+        ("kiosk",),
+        False,
+        "v1.1. Refund a paid basket, whole or by lines; refund_id is the idempotency key. A void "
+        "of a basket already paid is a whole refund too (see docs/pos-integration.md, Returns).",
+    ),
+    "notice": _channel(
+        topics.notice("{store}", "{lane}"),
+        LANE,
+        "notice",
+        "kiosk",
+        ("pos",),
+        False,
+        "What the POS must know about a basket (contract v1.1): basket_refused (a currency the "
+        "program does not price, an op the ledger could not take, a payload that breaks the "
+        "contract), join_declined (an unknown card whose customer did not press select: no "
+        "points), member_changed (the member moved to or was dropped from a basket, or the "
+        "ledger's id for a new card), return_applied / return_refused (a refund's outcome). "
+        "reason starts with a code; see docs/pos-integration.md.",
+    ),
     "ops": _channel(
         topics.ops("{store}", "{kiosk}"),
         KIOSK,
-        "op",
+        ("op", "op_batch"),
         "kiosk",
         ("ledger",),
         False,
         "One earn/redeem operation per paid basket; op_id is the idempotency key. Sent again "
-        "until acked; the ledger reads it through $share/ledger/...",
+        "until acked; the ledger reads it through $share/ledger/... v1.2: several ops in one "
+        "op_batch, only to a ledger whose capabilities message allows it.",
     ),
     "acks": _channel(
         topics.acks("{store}", "{kiosk}"),
         KIOSK,
-        "ack",
+        ("ack", "ack_batch"),
         "ledger",
         ("kiosk",),
         False,
-        "The op's result; a repeated op_id gets the first result as 'duplicate'.",
+        "The op's result; a repeated op_id gets the first result as 'duplicate'. Ops sent one "
+        "per message get one ack per message; ops sent in an op_batch get an ack_batch (v1.2).",
     ),
     "kioskLookup": _channel(
         topics.lookup("{store}", "{kiosk}"),
@@ -143,6 +172,16 @@ CHANNELS = {
         "The active loyalty program, signed with the ledger's program key; a kiosk with that "
         "public key in [program] keys prices its previews with it. Ops name the version they "
         "were priced with. See docs/program.md.",
+    ),
+    "capabilities": _channel(
+        topics.CAPABILITIES,
+        (),
+        "capabilities",
+        "ledger",
+        ("kiosk",),
+        True,
+        "v1.2. What the ledger understands: its contract version and how many ops one "
+        "op_batch may carry. Retained; a kiosk that has not seen it sends one op per message.",
     ),
     "config": _channel(
         topics.config("{store}", "{kiosk}"),
@@ -239,8 +278,8 @@ def _operation(role: str, name: str, channel: dict) -> dict:
     op = {
         "action": action,
         "channel": {"$ref": f"#/channels/{name}"},
-        "summary": f"{flow}: {channel['message']}",
-        "messages": [{"$ref": f"#/channels/{name}/messages/{channel['message']}"}],
+        "summary": f"{flow}: {' or '.join(channel['messages'])}",
+        "messages": [{"$ref": f"#/channels/{name}/messages/{m}"} for m in channel["messages"]],
         "bindings": {"mqtt": {"bindingVersion": "0.2.0", "qos": 1, "retain": channel["retain"]}},
     }
     if name in ("lookup", "kioskLookup"):
@@ -306,10 +345,10 @@ def document(role: str = "pos") -> dict:
             "address": c["address"],
             "title": name,
             "description": f"{c['sender']} -> {', '.join(c['receivers'])}. {c['note']}",
-            "messages": {c["message"]: _message(c["message"], c)},
+            "messages": {m: _message(m, c) for m in c["messages"]},
             **({"parameters": {p: ID for p in c["params"]}} if c["params"] else {}),
         }
-        schemas[c["message"]] = embedded_schema(c["message"])
+        schemas.update({m: embedded_schema(m) for m in c["messages"]})
         if name != "lookupReply":  # answered through the lookup operation's reply
             verb = "send" if c["sender"] == role else "receive"
             operations[f"{verb}{name[0].upper()}{name[1:]}"] = _operation(role, name, c)
@@ -318,8 +357,9 @@ def document(role: str = "pos") -> dict:
         "id": f"urn:loyalty-kiosk:contract:v1:{role}",
         "info": {
             "title": f"Loyalty kiosk MQTT contract v1: the {role}'s view",
-            "version": "1.0.0",
-            "description": "Contract v1 between the POS, the kiosk and the ledger. UTF-8 "
+            "version": "1.2.0",
+            "description": "Contract v1 (v1.1 adds refunds and notices; a v1.0 program ignores "
+            "them; v1.2 adds op and ack batches, sent only to a ledger that announces them) between the POS, the kiosk and the ledger. UTF-8 "
             "JSON payloads of at most 64 KiB; ids match [a-z0-9-]{1,32}; amounts in integer "
             "minor units with an ISO 4217 currency; unknown fields are refused. QoS 1 "
             f"everywhere. {ROLE_NOTES[role]}",

@@ -8,7 +8,8 @@ could price an op past ``POINTS`` (tests/test_limits.py checks the files agree w
 
 from __future__ import annotations
 
-PAYLOAD_BYTES = 64 * 1024  # one message, as sent
+PAYLOAD_BYTES = 64 * 1024  # one message, as sent (a batch of ops or acks included)
+OPS_PER_BATCH = 100  # ops in one op_batch, acks in one ack_batch (contract v1.2)
 NESTING = 16  # objects and arrays inside one another (the deepest message, a program, uses 7)
 ITEMS_PER_BASKET = 500
 ITEM_QTY = 10_000
@@ -38,6 +39,9 @@ BOUNDS: tuple[tuple[str, tuple[str, ...], str, int], ...] = (
     *((name, (*_ITEM, "category"), "maxLength", CATEGORY_CHARS) for name in ("basket", "op")),
     *((name, ("properties", "total_minor"), "maximum", AMOUNT_MINOR) for name in ("basket", "op")),
     ("basket", ("properties", "seq"), "maximum", BASKET_SEQ),
+    ("basket", ("properties", "discounts"), "maxItems", REDEEMS_PER_OP),  # one per redemption
+    ("basket", ("properties", "discounts", "items", "properties", "discount_minor"), "maximum",
+     AMOUNT_MINOR),
     ("op", ("properties", "kiosk_seq"), "maximum", KIOSK_SEQ),
     ("op", ("properties", "earn"), "maximum", POINTS),
     ("op", ("properties", "redeem"), "maxItems", REDEEMS_PER_OP),
@@ -50,6 +54,9 @@ BOUNDS: tuple[tuple[str, tuple[str, ...], str, int], ...] = (
     ("ack", ("properties", "redeemed"), "maximum", POINTS),
     ("ack", ("properties", "reason"), "maxLength", REASON_CHARS),
     ("ack", ("properties", "tier"), "maxLength", TIER_CHARS),
+    ("op_batch", ("properties", "ops"), "maxItems", OPS_PER_BATCH),
+    ("ack_batch", ("properties", "acks"), "maxItems", OPS_PER_BATCH),
+    ("capabilities", ("properties", "max_ops_per_batch"), "maximum", OPS_PER_BATCH),
     ("lookup_reply", ("properties", "member", "properties", "name"), "maxLength", NAME_CHARS),
     ("lookup_reply", ("properties", "member", "properties", "tier"), "maxLength", TIER_CHARS),
 )

@@ -18,17 +18,35 @@ from mqtt import limits
 VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalty/v1)
 MAX_PAYLOAD = limits.PAYLOAD_BYTES
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
-                "lookup_reply", "status", "program", "notice")
+                "lookup_reply", "status", "program", "refund", "notice", "op_batch", "ack_batch",
+                "capabilities")
+# A batch's items are the single message's schema (the file says so with a $ref; it is written
+# in when loaded, so validators and the AsyncAPI documents need no reference resolution).
+BATCH_ITEMS = {"op_batch": ("ops", "op"), "ack_batch": ("acks", "ack")}
 
 
 class BadMessage(ValueError):
-    """A payload that breaks the contract; the message says why."""
+    """A payload that breaks the contract; the message says why, in text any log or peer can
+    carry (a NUL or lone surrogate quoted from the payload is written as an escape)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(safe_text(text))
+
+
+def safe_text(text: str) -> str:
+    """``text`` with what UTF-8 cannot carry (lone surrogates) and NUL written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 @cache
 def schema(name: str) -> dict:
     text = resources.files("mqtt").joinpath("schemas", f"{name}.json").read_text("utf-8")
-    return limits.apply(name, json.loads(text))
+    loaded = limits.apply(name, json.loads(text))
+    if name in BATCH_ITEMS:
+        key, item = BATCH_ITEMS[name]
+        inner = {k: v for k, v in schema(item).items() if k not in ("$schema", "$id")}
+        loaded["properties"][key]["items"] = inner
+    return loaded
 
 
 @cache
@@ -51,6 +69,12 @@ def validate(name: str, obj: object) -> dict:
 
 def decode(name: str, payload: bytes | str) -> dict:
     """Parse and validate one message of schema ``name``."""
+    return validate(name, parse(name, payload))
+
+
+def parse(name: str, payload: bytes | str) -> dict:
+    """Parse one message (size, UTF-8, JSON, an object, nesting) without its schema; ``name``
+    only says what was expected in the error."""
     if len(payload) > MAX_PAYLOAD:
         raise BadMessage(f"{name}: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     try:
@@ -65,7 +89,44 @@ def decode(name: str, payload: bytes | str) -> dict:
         raise BadMessage(f"{name}: expected a JSON object, got {type(obj).__name__}")
     if _brackets(payload) > limits.NESTING and nesting(obj) > limits.NESTING:
         raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)")
-    return validate(name, obj)
+    if _may_hold_bad_text(payload) and (why := bad_text(obj)):
+        raise BadMessage(f"{name}: {why}")
+    return obj
+
+
+def _may_hold_bad_text(payload: bytes | str) -> bool:
+    """NUL and lone surrogates reach a string only through a \\u escape or raw surrogate bytes
+    (json.loads lets those pass): most messages stop here, with no walk."""
+    if isinstance(payload, str):
+        return "\\u" in payload or any("\ud800" <= ch <= "\udfff" for ch in payload)
+    return b"\\u" in payload or b"\xed" in payload
+
+
+def bad_text(obj: object) -> str:
+    """Why a text in ``obj`` (a key or a value) cannot be carried on: a NUL, which databases
+    and C strings cut at, or a lone UTF-16 surrogate, which UTF-8 cannot encode; "" when fine."""
+    todo = [("", obj)]
+    while todo:
+        where, node = todo.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                at = f"{where}.{key}".lstrip(".")
+                todo.extend(((at, key), (at, value)))
+        elif isinstance(node, list):
+            todo.extend((f"{where}[{i}]", value) for i, value in enumerate(node))
+        elif isinstance(node, str) and (why := _text_problem(node)):
+            return f"{where or 'text'} {why}"
+    return ""
+
+
+def _text_problem(text: str) -> str:
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone UTF-16 surrogate, which UTF-8 cannot carry"
+    return ""
 
 
 def _brackets(payload: bytes | str) -> int:

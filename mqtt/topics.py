@@ -1,4 +1,5 @@
-"""Every topic name of contract v1, in one place."""
+"""Every topic name of contract v1 (v1.1: refund and notice added; v1.2: capabilities), in one
+place."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def member(store: str, lane: str) -> str:
 
 def redemption(store: str, lane: str) -> str:
     return f"{ROOT}/stores/{store}/lanes/{lane}/redemption"
+
+
+def refund(store: str, lane: str) -> str:
+    """A refund or return of a paid basket (POS -> kiosk, QoS 1, not retained; v1.1)."""
+    return f"{ROOT}/stores/{store}/lanes/{lane}/refund"
 
 
 def notice(store: str, lane: str) -> str:
@@ -77,6 +83,8 @@ def uplink(store: str) -> str:
 # only on a kiosk's lookup-reply topic. Kept until every kiosk asks on its own ``lookup`` topic.
 LOOKUP = f"{ROOT}/ledger/lookup"
 PROGRAM = f"{ROOT}/program"
+# What the ledger understands beyond v1.0 (ledger -> kiosks, retained; contract v1.2).
+CAPABILITIES = f"{ROOT}/ledger/capabilities"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
 ALL_LOOKUPS = f"{ROOT}/stores/+/kiosks/+/lookup"
 ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"

@@ -174,6 +174,16 @@ class Program(Protocol):
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
         ...
 
+    def prices(self, currency: str) -> bool:
+        """Whether this program prices baskets in ``currency`` (ISO 4217): a basket in
+        another currency earns nothing and is refused, at the kiosk and at the ledger."""
+        ...
+
+    def line_weight(self, item: Item) -> Fraction:
+        """The line's price times its SKU's or category's multiplier: its share of a basket's
+        points (a refund of the line takes back that share, see program.refunds)."""
+        ...
+
     def quote(self, basket: Basket, member: MemberState) -> Quote: ...
 
     def applied_promotions(self, quote: Quote) -> set[str]: ...
@@ -217,6 +227,12 @@ class DefaultProgram:
     @property
     def needs_facts(self) -> bool:
         return False  # no tiers, caps, expiry or punch cards: pricing reads no history
+
+    def prices(self, currency: str) -> bool:
+        return currency == self.currency
+
+    def line_weight(self, item: Item) -> Fraction:
+        return Fraction(item.qty * item.unit_minor)  # no multipliers
 
     def quote(self, basket: Basket, member: MemberState) -> Quote:
         points = basket.total_minor // 100 * self.points_per_unit

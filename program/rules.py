@@ -11,12 +11,14 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 # Promotion, PunchCard, TierReview and parse_time live in program.engine (the Program protocol
 # names them); imported here for this module's own use and for callers that import them from here.
 from program.engine import (
     Basket,
+    Item,
     MemberState,
     Promotion,
     PunchCard,
@@ -119,10 +121,21 @@ class RuleProgram:
         lines = sum(i.qty * i.unit_minor for i in basket.items)
         if lines <= 0:
             return Fraction(basket.total_minor)
-        skus, cats = dict(self.skus), dict(self.categories)
-        weighted = sum(i.qty * i.unit_minor * skus.get(i.sku, cats.get(i.category, Fraction(1)))
-                       for i in basket.items)
+        weighted = sum(map(self.line_weight, basket.items))
         return Fraction(weighted) * basket.total_minor / lines
+
+    def line_weight(self, item: Item) -> Fraction:
+        """The line's price times its SKU's multiplier, else its category's, else 1."""
+        skus, categories = self._multipliers
+        return Fraction(item.qty * item.unit_minor) * skus.get(item.sku,
+                                                              categories.get(item.category, 1))
+
+    @cached_property
+    def _multipliers(self) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
+        return dict(self.skus), dict(self.categories)
+
+    def prices(self, currency: str) -> bool:
+        return currency == self.currency
 
     def _capped(self, steps: list, member: MemberState) -> tuple[int, tuple]:
         total = max(0, sum(p for _, p in steps))

@@ -12,8 +12,10 @@ EXTRAS=${EXTRAS:-kiosk,ledger,sim,nfc,pcsc,qr,test}
 # for Debian's npm then would replace that nodejs).
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+    # grep reads to the end (no -q): an early exit would SIGPIPE dpkg-query and, under
+    # pipefail, fail the pipeline even on a match.
     dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null |
-        grep -qE "^install ok installed .*(^| |,)$1( |,|\(|$)"
+        grep -E "^install ok installed .*(^| |,)$1( |,|\(|$)" >/dev/null
 }
 
 need_apt=()
@@ -31,6 +33,10 @@ if ((${#need_apt[@]})); then
     for i in 1 2 3 4 5 6 7 8 9 10; do
         if $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"; then
             break
+        fi
+        if ((i == 10)); then
+            echo "bootstrap: could not install ${need_apt[*]} with apt-get (see above)" >&2
+            exit 1
         fi
         echo "bootstrap: apt busy or failed, retrying ($i)"; sleep 6
     done

@@ -22,7 +22,8 @@ def free_port() -> int:
 
 
 # What crosses the store-to-central bridge: ops, status and lookups up, acks, lookup
-# replies and the program down. Everything per lane (basket, member, redemption) stays local.
+# replies, the program and the ledger's capabilities down. Everything per lane (basket,
+# member, redemption, refund, notice) stays local.
 # Lookup replies cross at QoS 0: Mosquitto (2.0.11) leaves Nagle's algorithm on the bridge's
 # own socket (set_tcp_nodelay covers accepted sockets only), so the bridge's PUBACK for a reply,
 # which the central broker answers with a delayed ACK, held the next lookup request for up
@@ -36,6 +37,7 @@ BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in {reply_qos}",
     "loyalty/v1/program in 1",
+    "loyalty/v1/ledger/capabilities in 1",
 )
 
 

@@ -2,7 +2,9 @@
 
 It behaves as an integrator's POS should: every change of the basket is published retained with
 a higher ``seq``; a redemption request from the kiosk changes the basket total by the discount
-(cancelling gives it back) while the basket is open; the member the kiosk attached is shown.
+(cancelling gives it back) while the basket is open, and the basket carries the discounts it
+applied in ``discounts`` (contract v1.1: only those are spent); the member the kiosk attached is
+shown. ``ignore_redemptions=True`` plays a POS that misses or ignores redemption requests.
 Used by `kiosk pos-sim`, the demo, the scenarios and the tests.
 """
 
@@ -37,8 +39,9 @@ def parse_item(text: str) -> dict:
 
 class PosSimulator:
     def __init__(self, *, host: str, port: int, store: str, lane: str, currency: str = "EUR",
-                 client_id: str | None = None) -> None:
+                 client_id: str | None = None, ignore_redemptions: bool = False) -> None:
         self.store, self.lane, self.currency = store, lane, currency
+        self.ignore_redemptions = ignore_redemptions
         self.basket: dict | None = None
         self.discounts: dict[str, int] = {}  # reward_id -> minor units off
         self.member: dict | None = None  # last member message for this basket
@@ -90,6 +93,11 @@ class PosSimulator:
         b = self.basket
         gross = sum(i["qty"] * i["unit_minor"] for i in b["items"])
         b["total_minor"] = max(0, gross - sum(self.discounts.values()))
+        if self.discounts:  # the kiosk spends points only for the discounts listed here
+            b["discounts"] = [{"reward_id": r, "discount_minor": m}
+                              for r, m in self.discounts.items()]
+        else:
+            b.pop("discounts", None)
         payload = messages.encode("basket", b)
         if not self.link.publish(topics.basket(self.store, self.lane), payload, 1, retain=True):
             raise ConnectionError("POS simulator is offline: basket not published")
@@ -127,6 +135,9 @@ class PosSimulator:
             return self.changed.wait_for(lambda: self.basket is not None, timeout)
 
     def _redeem(self, body: dict) -> None:
+        if self.ignore_redemptions:
+            log.info("POS: ignoring redemption of %s", body["reward_id"])
+            return
         if body["action"] == "apply":
             self.discounts[body["reward_id"]] = body.get("discount_minor", 0)
         else:

@@ -51,8 +51,11 @@ class LedgerProcess:
     """`ledger serve` as a child process; ``kill()`` is kill -9."""
 
     def __init__(self, db: Path | str, broker: Mosquitto, log_path: Path,
-                 worker: str = "main") -> None:
+                 worker: str = "main", serve_args: tuple[str, ...] = (),
+                 module: str = "ledger.cli") -> None:
         self.db, self.broker, self.log_path, self.worker = db, broker, log_path, worker
+        self.serve_args = serve_args  # e.g. ("--no-batches",): a ledger of contract v1.0
+        self.module = module  # a benchmark may run a variant of the ledger's entry point
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> str:
@@ -63,12 +66,17 @@ class LedgerProcess:
         return out.stdout
 
     def start(self, timeout: float = 20.0) -> None:
+        # The simulation's codes are signed with the public demo key: the ledger checks them.
+        from codes.member_qr import DEMO_PUBLIC_KEY
+
+        keys = Path(self.log_path).with_name("proof-keys.toml")
+        keys.write_text(f'[qr]\nkeys = ["{DEMO_PUBLIC_KEY}"]\n', encoding="utf-8")
         log = open(self.log_path, "ab")
         ready_before = self.log_path.read_bytes().count(b"ledger ready")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ledger.cli", "serve", "--db", str(self.db),
+            [sys.executable, "-m", self.module, "serve", "--db", str(self.db),
              "--host", self.broker.host, "--port", str(self.broker.port),
-             "--worker", self.worker],
+             "--worker", self.worker, "--proof-keys", str(keys), *self.serve_args],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout

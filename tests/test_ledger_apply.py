@@ -87,11 +87,11 @@ def test_rejections_are_remembered_and_repeated(store):
 
 def test_enrol_op_without_basket(store):
     op = {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": 3, "kind": "enrol",
-          "token": {"kind": "qr", "value": "member-code-1"}, "enrol": True,
+          "token": {"kind": "ndef", "value": "MEMBER-0001"}, "enrol": True,
           "created_at": "x", "program_version": 1}
     ack = apply(store, op)
     assert ack["status"] == "applied" and ack["earned"] == 0
-    assert lookup(store, DefaultProgram(), {"token": {"kind": "qr", "value": "member-code-1"}})[
+    assert lookup(store, DefaultProgram(), {"token": {"kind": "ndef", "value": "MEMBER-0001"}})[
         "member"]["id"] == ack["member_id"]
 
 
@@ -131,3 +131,19 @@ def test_balance_is_always_the_sum_of_the_journal(store, sales):
     assert store.balance(who) >= 0  # redemptions never overdraw
     assert len({e["op_id"] for e in journal if e["kind"] == "earn"}) == len(
         [e for e in journal if e["kind"] == "earn"])
+
+
+def test_an_unknown_card_joins_only_when_the_customer_chose_to(store):
+    # unknown_token "enrol" lets unknown cards join; it does not join them on its own.
+    declined = apply(store, sale(card="04DEADBEEF0009", enrol=False))
+    assert declined["status"] == "rejected" and declined["reason"].startswith("not_joined:")
+    assert store.find("04deadbeef0009") is None and len(store.members()) == 1
+    joined = apply(store, sale(card="04DEADBEEF0009", enrol=True))
+    assert joined["status"] == "applied" and store.find("04deadbeef0009") is not None
+
+
+def test_a_program_that_refuses_unknown_cards_lets_none_join(store):
+    strict = DefaultProgram(unknown_token="reject")
+    ack = apply(store, sale(card="04DEADBEEF0010", enrol=True), strict)
+    assert ack == {"v": 1, "op_id": ack["op_id"], "status": "rejected", "reason": "unknown card"}
+    assert len(store.members()) == 1

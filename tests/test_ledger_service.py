@@ -171,13 +171,17 @@ def test_ledger_killed_mid_replay_every_op_applied_once(broker, tmp_path, ledger
     assert reader.balance("ada") == n
 
 
-def test_retransmit_covers_a_broker_dropping_queued_ops(tmp_path, caplog):
+@pytest.mark.parametrize("serve_args, limit", [(("--no-batches",), 5), ((), 2)],
+                         ids=["single-ops", "batches"])
+def test_retransmit_covers_a_broker_dropping_queued_ops(tmp_path, caplog, serve_args, limit):
     """Mosquitto drops QoS 1 messages past max_queued_messages for an offline session: the
-    kiosk's own resend must get every op through anyway."""
-    broker = Mosquitto(tmp_path / "broker", extra_conf="max_queued_messages 5")
+    kiosk's own resend must get every op through anyway. With batches, the 40 ops travel in
+    three messages (a window of 64 cut in four), so the broker keeps only two of them."""
+    broker = Mosquitto(tmp_path / "broker", extra_conf=f"max_queued_messages {limit}")
     broker.conf.write_text(broker.conf.read_text().replace("max_queued_messages 100000\n", ""))
     broker.start()
-    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log")
+    led = LedgerProcess(tmp_path / "ledger.db", broker, tmp_path / "ledger.log",
+                        serve_args=serve_args)
     led.cli("members", "add", "--name", "Ada", "--card", CARD, "--id", "ada")
     led.start()
     led.kill()  # its persistent session stays on the broker, queueing at most 5 messages

@@ -70,7 +70,8 @@ def kiosks(broker):
         k.link.stop()
 
 
-LOOKUP = messages.encode("lookup_request", {"v": 1, "member_id": "ada"})
+# By card: a kiosk's lookup by member id alone is refused (tests/test_ledger_proof.py).
+LOOKUP = messages.encode("lookup_request", {"v": 1, "token": {"kind": "uid", "value": CARD}})
 
 
 def test_shared_lookup_topic_never_answers_into_acks(ledger, kiosks, caplog):

@@ -39,7 +39,8 @@ expect balance {CARD} 251
 expect outbox 0
 """)
     view = world.kiosk.screen.last_view
-    assert view == v.PointsAdded(earned=11, redeemed=0, balance=251, saved_offline=False)
+    assert view == v.PointsAdded(earned=11, redeemed=0, balance=251, saved_offline=False,
+                                 confirmed=True, tier="member")  # the ledger's ack, on screen
     frame = world.kiosk.frame()
     assert frame.size == (128, 64) and frame.getbbox() is not None  # something is lit
     assert frame.tobytes() == render(view, (128, 64), "1").tobytes()

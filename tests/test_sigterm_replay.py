@@ -22,7 +22,8 @@ def op(i: int) -> dict:
     return {"v": 1, "op_id": str(uuid.uuid4()), "kiosk_seq": i + 1, "kind": "sale",
             "token": {"kind": "uid", "value": f"04{i % 50:012X}"}, "basket_id": f"b-{i}",
             "currency": "EUR", "total_minor": 1000, "earn": 10, "redeem": [],
-            "created_at": "2026-01-01T00:00:00Z", "program_version": 1}
+            "created_at": "2026-01-01T00:00:00Z", "program_version": 1,
+            "enrol": True}  # customers who chose to join: their first sale enrols them
 
 
 def applied(db) -> int:

@@ -97,9 +97,9 @@ def test_stalled_event_loop_stops_the_watchdog_pings(broker, tmp_path, monkeypat
     monkeypatch.setenv("WATCHDOG_USEC", "400000")  # pings every 0.2 s at most
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     kiosk = SimulatedKiosk(sim_config(broker.port, tmp_path / "kiosk"))
-    kiosk.app.session.on_Stall = lambda ev: ev.release.wait(30)
     stall = Stall()
     kiosk.start()
+    kiosk.app.session.on_Stall = lambda ev: ev.release.wait(30)  # the session exists once started
     try:
         assert wait_for(lambda: fake.seen("READY=1"), 10)
         t0 = time.monotonic()

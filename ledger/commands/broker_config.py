@@ -1,4 +1,9 @@
-"""`ledger broker-config`: Mosquitto config, password file, ACL and TLS files for a fleet."""
+"""`ledger broker-config`: Mosquitto config, password file, ACL and TLS files for a fleet, and
+the kiosk policy `ledger serve --kiosk-policy` reads (ledger.policy).
+
+A kiosk line is ``STORE/LANE/KIOSK`` and optionally ``stores=S1,S2`` (the stores whose members
+it serves; default its own), ``redeem_per_op=N`` and ``redeem_per_day=N`` (points). A line
+without them is as valid as before."""
 
 from __future__ import annotations
 
@@ -19,7 +24,12 @@ def register(subs) -> None:
     p.add_argument("--kiosk", action="append", default=[], metavar="STORE/LANE/KIOSK",
                    help="a kiosk account (repeat)")
     p.add_argument("--kiosks", metavar="FILE",
-                   help="file of kiosks, one STORE/LANE/KIOSK per line (# comments)")
+                   help="file of kiosks, one STORE/LANE/KIOSK per line (# comments), optionally"
+                   " followed by stores=S1,S2 redeem_per_op=N redeem_per_day=N")
+    p.add_argument("--redeem-per-op", type=int, default=None, metavar="POINTS",
+                   help="each kiosk's limit of points redeemed per op, unless its line says")
+    p.add_argument("--redeem-per-day", type=int, default=None, metavar="POINTS",
+                   help="each kiosk's limit of points redeemed per UTC day, unless its line says")
     p.add_argument("--pos", action="append", default=[], metavar="STORE/LANE",
                    help="a POS account for one lane (repeat)")
     p.add_argument("--ledger-worker", action="append", default=[], metavar="NAME",
@@ -41,14 +51,15 @@ def register(subs) -> None:
 
 
 def _accounts(args):
-    from ledger.broker_files import parse_kiosk, parse_pos
+    from ledger.broker_files import parse_pos
     from mqtt import topics
 
     lines = list(args.kiosk)
     if args.kiosks:
         text = Path(args.kiosks).read_text(encoding="utf-8")
         lines += [ln.split("#")[0].strip() for ln in text.splitlines()]
-    kiosks = [parse_kiosk(t) for t in lines if t]
+    entries = [_kiosk_line(t, args) for t in lines if t]
+    kiosks = [k for k, _ in entries]
     pos = [parse_pos(t) for t in args.pos]
     seen = {}
     for k in kiosks:
@@ -58,7 +69,30 @@ def _accounts(args):
     for worker in args.ledger_worker:
         if not topics.ID_RE.match(worker):
             raise ValueError(f"ledger worker {worker!r}: expected [a-z0-9-]{{1,32}}")
-    return kiosks, pos
+    return entries, pos
+
+
+def _kiosk_line(text: str, args):
+    """(account, rules) of one kiosk line; ValueError names the line and the bad option."""
+    from ledger.broker_files import parse_kiosk
+    from ledger.policy import kiosk_rules
+
+    name, *options = text.split()
+    account = parse_kiosk(name)
+    entry = {"redeem_per_op": args.redeem_per_op, "redeem_per_day": args.redeem_per_day}
+    for option in options:
+        key, eq, value = option.partition("=")
+        if not eq or key not in ("stores", "redeem_per_op", "redeem_per_day"):
+            raise ValueError(f"kiosk {name}: option {option!r}: expected stores=S1,S2,"
+                             " redeem_per_op=N or redeem_per_day=N")
+        if key == "stores":
+            entry[key] = value.split(",")
+        elif value.isdigit():
+            entry[key] = int(value)
+        else:
+            raise ValueError(f"kiosk {name}: {key}={value!r} is not a whole number of points")
+    entry = {k: v for k, v in entry.items() if v is not None}
+    return account, kiosk_rules(f"{account.store}/{account.kiosk}", entry)
 
 
 def _load_credentials(path: Path) -> dict[str, str]:
@@ -126,10 +160,12 @@ def _tls(args, out: Path) -> None:
 
 def _run(args) -> int:
     from ledger import broker_files as bf
+    from ledger.policy import policy_text
 
     out = Path(args.out)
     try:
-        kiosks, pos = _accounts(args)
+        entries, pos = _accounts(args)
+        kiosks = [k for k, _ in entries]
         out.mkdir(parents=True, exist_ok=True)
         old = _load_credentials(out / "credentials.toml")
         users = [bf.LEDGER_USER] + [bf.ledger_worker_user(w) for w in args.ledger_worker]
@@ -146,9 +182,12 @@ def _run(args) -> int:
     _write(out / "credentials.toml", _credentials_toml(passwords), 0o600)
     _write(out / "passwd", bf.password_file(passwords), 0o640)
     _write(out / "acl", bf.acl_file(kiosks, pos, args.ledger_worker), 0o644)
+    _write(out / "kiosk-policy.toml",
+           policy_text([(k.store, k.lane, k.kiosk, rules) for k, rules in entries]), 0o644)
     _write(out / "mosquitto.conf", bf.mosquitto_conf(opts), 0o644)
     _readable_by_broker(out, args.run_as)
-    print(f"wrote {out}/: mosquitto.conf passwd acl ca.crt server.crt server.key credentials.toml"
+    print(f"wrote {out}/: mosquitto.conf passwd acl kiosk-policy.toml ca.crt server.crt"
+          " server.key credentials.toml"
           f" ({len(kiosks)} kiosks, {len(pos)} POS, ledger)")
     if (out / "ca.key").exists():
         print(f"keep {out}/ca.key off the broker once the certificates are made", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`ledger members` lists members; `ledger members add` creates one with cards and a balance."""
+"""`ledger members` lists members; `ledger members add` creates one with cards and a balance;
+show, update, forget and export are in ledger.commands.member_profile."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 from ledger.commands import add_db_option, open_store
 from ledger.commands.card_args import legacy_card_arg, number_arg, read_as_uid_but_number, uid_arg
+from ledger.commands.member_profile import register_actions
 from mqtt.topics import id_arg
 
 
@@ -28,9 +30,13 @@ def register(subs) -> None:
                      help="older form: hex digits only is a UID, anything else a card number")
     add.add_argument("--id", type=id_arg, default=None, help="member id (default: generated)")
     add.add_argument("--balance", type=int, default=0, help="opening balance in points")
+    add.add_argument("--store", type=id_arg, default=None,
+                     help="home store: under a kiosk policy only kiosks serving it may act for the"
+                     " member (default: none, every store)")
     add.add_argument("--birth-month", type=_month, default=None, metavar="1-12",
                      help="for birthday-month promotions (the month only is kept)")
     add.set_defaults(func=_add)
+    register_actions(sub)
 
 
 def _month(text: str) -> int:
@@ -62,7 +68,8 @@ def _add(args) -> int:
     keys = list(dict.fromkeys([*args.numbers, *args.uids, *args.card]))
     try:
         member_id = open_store(args).add_member(args.name, [], args.id, args.balance,
-                                                birth_month=args.birth_month, card_keys=keys)
+                                                birth_month=args.birth_month, card_keys=keys,
+                                                home_store=args.store)
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

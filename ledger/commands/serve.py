@@ -23,8 +23,18 @@ def register(subs) -> None:
     p.add_argument("--program-key", default=os.environ.get("LEDGER_PROGRAM_KEY", ""),
                    metavar="PEM", help="Ed25519 key to sign the program published to the kiosks"
                    " (env LEDGER_PROGRAM_KEY; `ledger program new-key` makes one)")
+    p.add_argument("--proof-keys", metavar="FILE", default="",
+                   help="TOML file of the keys the ledger checks tokens' proof with: [sun] SUN keys,"
+                   " [ndef] card-number public keys, [qr] member-code public keys (docs/ledger.md);"
+                   " without it no qr token is accepted and SUN/signed cards count as unverified")
+    p.add_argument("--kiosk-policy", metavar="FILE", default="",
+                   help="the kiosk-policy.toml `ledger broker-config` writes: each kiosk's stores"
+                   " and redemption limits; without it every kiosk serves every member")
     p.add_argument("--worker", default="main", type=id_arg,
                    help="this worker's name; give each `ledger serve` on one broker its own")
+    p.add_argument("--no-batches", dest="batches", action="store_false",
+                   help="speak contract v1.0 only: one op per message, no capabilities message"
+                   " (kiosks then send single ops)")
     p.set_defaults(func=_serve)
 
 
@@ -39,8 +49,14 @@ def _serve(args) -> int:
     except ValueError as exc:
         log.error("program key: %s", exc)
         return 2
+    try:
+        trust = _trust(args)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     service = LedgerService(args.db, args.host, args.port, args.worker,
-                            username=args.username, password=password, program_key=key)
+                            username=args.username, password=password, program_key=key,
+                            batches=args.batches, trust=trust)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
@@ -61,3 +77,24 @@ def _serve(args) -> int:
     log.info("ledger stopped after applying %d ops in %d transactions", service.applied_total,
              service.batches_total)
     return 0
+
+
+def _trust(args):
+    """The proof keys and kiosk policy the options name; ValueError says which file is bad."""
+    from ledger.policy import KioskPolicy
+    from ledger.proof import ProofKeys
+    from ledger.trust import Trust
+
+    try:
+        keys = ProofKeys.load(args.proof_keys) if args.proof_keys else ProofKeys()
+    except ValueError as exc:
+        raise ValueError(f"proof keys: {exc}") from None
+    try:
+        policy = KioskPolicy.load(args.kiosk_policy) if args.kiosk_policy else KioskPolicy()
+    except ValueError as exc:
+        raise ValueError(f"kiosk policy: {exc}") from None
+    log.info("proof keys: %s; kiosk policy: %s",
+             ", ".join(n for n, on in (("SUN", keys.sun), ("card", keys.card_keys),
+                                       ("QR", keys.qr_keys)) if on) or "none",
+             f"{len(policy.kiosks)} kiosks" if policy.active else "none (every kiosk, every member)")
+    return Trust(keys, policy)
