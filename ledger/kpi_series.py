@@ -104,11 +104,11 @@ def trend(ledger: LedgerStore, period: Period, scope: Scope, currency: str) -> d
         found[key].update(
             baskets=_int(paid), member_baskets=_int(member), revenue_minor=_int(revenue)
         )
-    base, base_values = scope.member_base(period.end_iso)
+    base, base_values = scope.journal_members(period.end_iso)
     for key, issued, redeemed in ledger.db.execute(
         f"SELECT substr(at, 1, {width}), SUM(CASE WHEN points > 0 AND kind IN ('earn',"
         " 'bonus', 'adjust') THEN points END), SUM(CASE WHEN kind = 'redeem' THEN -points"
-        f" END) FROM journal WHERE at >= ? AND at < ? AND member_id IN ({base}) GROUP BY 1",
+        f" END) FROM journal WHERE at >= ? AND at < ?{base} GROUP BY 1",
         [period.start_iso, period.end_iso, *base_values],
     ).fetchall():
         found[key].update(issued=_int(issued), redeemed=_int(redeemed))
@@ -130,14 +130,16 @@ def cohorts(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:
         ).fetchall()
     )
     where, values = scope.baskets("b")
+    # Each member's months first (a hash aggregate), then counted: COUNT(DISTINCT) sorts.
     seen = {
         (c, v): _int(n)
         for c, v, n in ledger.db.execute(
-            "SELECT substr(m.created_at, 1, 7), substr(b.at, 1, 7), COUNT(DISTINCT b.member_id)"
-            " FROM baskets b JOIN members m ON m.member_id = b.member_id WHERE b.at >= ?"
-            f" AND b.at < ? AND m.created_at >= ? AND m.member_id IN ({base}) AND {where}"
-            " GROUP BY 1, 2",
-            [since, period.end_iso, since, *base_values, *values],
+            "SELECT substr(m.created_at, 1, 7), v.month, COUNT(*) FROM (SELECT DISTINCT"
+            " b.member_id, substr(b.at, 1, 7) AS month FROM baskets b WHERE b.at >= ?"
+            f" AND b.at < ? AND b.member_id IS NOT NULL AND {where}) v"
+            " JOIN members m ON m.member_id = v.member_id"
+            f" WHERE m.created_at >= ? AND m.member_id IN ({base}) GROUP BY 1, 2",
+            [since, period.end_iso, *values, since, *base_values],
         ).fetchall()
     }
     found = []

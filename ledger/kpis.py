@@ -45,8 +45,9 @@ def members(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
     base, base_values = scope.member_base(period.end_iso)
     where, values = scope.baskets()
     row = ledger.db.execute(
+        # Only visits since the dormant threshold decide: older ones leave a member dormant.
         f"WITH base AS ({base}), last AS (SELECT member_id, MAX(at) AS last_at FROM baskets"
-        f" WHERE member_id IS NOT NULL AND at < ? AND {where} GROUP BY member_id)"
+        f" WHERE member_id IS NOT NULL AND at >= ? AND at < ? AND {where} GROUP BY member_id)"
         " SELECT COUNT(*), SUM(CASE WHEN m.created_at >= ? THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN l.last_at >= ? THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN l.last_at >= ? AND l.last_at < ? THEN 1 ELSE 0 END)"
@@ -54,6 +55,7 @@ def members(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
         " LEFT JOIN last l ON l.member_id = base.member_id",
         [
             *base_values,
+            period.before_end(s.dormant_days),
             period.end_iso,
             *values,
             period.start_iso,
@@ -106,17 +108,20 @@ def baskets(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
 
 
 def points(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> dict:
-    base, base_values = scope.member_base(period.end_iso)
+    base, base_values = scope.journal_members(period.end_iso)
     row = ledger.db.execute(
-        "SELECT SUM(CASE WHEN at >= ? AND points > 0 AND kind IN ('earn', 'bonus', 'adjust')"
-        " THEN points END),"
-        " SUM(CASE WHEN at >= ? AND kind = 'redeem' THEN -points END),"
-        " SUM(CASE WHEN at >= ? AND kind = 'expire' THEN -points END),"
-        " SUM(CASE WHEN at >= ? AND kind = 'refund' THEN -points END),"
-        " SUM(points) FROM journal WHERE at < ? AND member_id IN"
-        f" ({base})",
-        [*[period.start_iso] * 4, period.end_iso, *base_values],
+        "SELECT SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END),"
+        " SUM(CASE WHEN kind = 'redeem' THEN -points END),"
+        " SUM(CASE WHEN kind = 'expire' THEN -points END),"
+        " SUM(CASE WHEN kind = 'refund' THEN -points END)"
+        f" FROM journal WHERE at >= ? AND at < ?{base}",
+        [period.start_iso, period.end_iso, *base_values],
     ).fetchone()
+    # Apart: the period's sums read the period (index journal_at), the balances every entry.
+    total = ledger.db.execute(
+        f"SELECT SUM(points) FROM journal WHERE at < ?{base}", [period.end_iso, *base_values]
+    ).fetchone()
+    row = (*row, total[0])
     issued, redeemed, expired, refunded, outstanding = (_int(v) for v in row)
     value = s.point_value_minor
     return {
@@ -147,10 +152,10 @@ def tiers(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
 
 def rewards(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
     """Redemptions per reward in the period, most redeemed first."""
-    base, values = scope.member_base(period.end_iso)
+    base, values = scope.journal_members(period.end_iso)
     rows = ledger.db.execute(
         "SELECT reason, COUNT(*), SUM(-points) FROM journal WHERE kind = 'redeem' AND at >= ?"
-        f" AND at < ? AND member_id IN ({base}) GROUP BY reason ORDER BY COUNT(*) DESC, reason",
+        f" AND at < ?{base} GROUP BY reason ORDER BY COUNT(*) DESC, reason",
         [period.start_iso, period.end_iso, *values],
     ).fetchall()
     return {r[0]: {"redemptions": _int(r[1]), "points": _int(r[2])} for r in rows}

@@ -83,3 +83,12 @@ class Scope:
             f" AND at < ? AND {where}",
             [end_iso, *values],
         )
+
+    def journal_members(self, end_iso: str, column: str = "member_id") -> tuple[str, list]:
+        """ " AND ``column`` IN (the member base)", for journal entries before ``end_iso``; nothing
+        for the whole ledger, whose base holds every member with an entry by then (the journal
+        is written after the member), so the whole journal is read without a join."""
+        if self.whole:
+            return "", []
+        base, values = self.member_base(end_iso)
+        return f" AND {column} IN ({base})", values

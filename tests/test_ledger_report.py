@@ -353,3 +353,12 @@ def test_bad_arguments_exit_2_with_the_reason(tmp_path, capsys, args, message):
         raise SystemExit(code)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [0, -1, "1", 100001])
+def test_a_point_value_outside_its_rule_is_refused(value):
+    from program.errors import ProgramError
+    from program.files import check_body
+
+    with pytest.raises(ProgramError, match="point_value_minor"):
+        check_body({**report_data.PROGRAM, "point_value_minor": value})
