@@ -107,28 +107,35 @@ def baskets(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
     }
 
 
-def points(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> dict:
+def points(
+    ledger: LedgerStore, period: Period, scope: Scope, s: Settings, outstanding: int | None = None
+) -> dict:
+    """The period's points; ``outstanding`` at its end when the caller knows it already (the
+    one figure that reads every journal entry, not only the period's)."""
     base, base_values = scope.journal_members(period.end_iso)
     row = ledger.db.execute(
         "SELECT SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END),"
         " SUM(CASE WHEN kind = 'redeem' THEN -points END),"
         " SUM(CASE WHEN kind = 'expire' THEN -points END),"
-        " SUM(CASE WHEN kind = 'refund' THEN -points END)"
+        " SUM(CASE WHEN kind = 'refund' THEN -points END), SUM(points)"
         f" FROM journal WHERE at >= ? AND at < ?{base}",
         [period.start_iso, period.end_iso, *base_values],
     ).fetchone()
-    # Apart: the period's sums read the period (index journal_at), the balances every entry.
-    total = ledger.db.execute(
-        f"SELECT SUM(points) FROM journal WHERE at < ?{base}", [period.end_iso, *base_values]
-    ).fetchone()
-    row = (*row, total[0])
-    issued, redeemed, expired, refunded, outstanding = (_int(v) for v in row)
+    issued, redeemed, expired, refunded, net = (_int(v) for v in row)
+    if outstanding is None:
+        outstanding = _int(
+            ledger.db.execute(
+                f"SELECT SUM(points) FROM journal WHERE at < ?{base}",
+                [period.end_iso, *base_values],
+            ).fetchone()[0]
+        )
     value = s.point_value_minor
     return {
         "issued": issued,
         "redeemed": redeemed,
         "expired": expired,
         "refunded": refunded,
+        "net": net,
         "outstanding": outstanding,
         "liability_minor": None if value is None else int(outstanding * value + Fraction(1, 2)),
         "redemption_rate": ratio(redeemed, issued),
@@ -161,14 +168,16 @@ def rewards(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
     return {r[0]: {"redemptions": _int(r[1]), "points": _int(r[2])} for r in rows}
 
 
-def figures(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> dict:
+def figures(
+    ledger: LedgerStore, period: Period, scope: Scope, s: Settings, outstanding: int | None = None
+) -> dict:
     """Every KPI of one period (see docs/reports.md), as plain JSON values."""
     from ledger.kpi_series import promotions
 
     return {
         "members": members(ledger, period, scope, s),
         "baskets": baskets(ledger, period, scope, s),
-        "points": points(ledger, period, scope, s),
+        "points": points(ledger, period, scope, s, outstanding),
         "tiers": tiers(ledger, period, scope),
         "rewards": rewards(ledger, period, scope),
         "promotions": promotions(ledger, period, scope, s),
@@ -178,6 +187,10 @@ def figures(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
 def compare(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> dict:
     """The period's figures beside the previous period's, with the period and scope named."""
     previous = period.previous()
+    current = figures(ledger, period, scope, s)
+    before = None
+    if scope.whole:  # the whole journal before the period: what is outstanding now less its net
+        before = current["points"]["outstanding"] - current["points"]["net"]
     return {
         "period": {
             "from": period.start.isoformat(),
@@ -187,6 +200,6 @@ def compare(ledger: LedgerStore, period: Period, scope: Scope, s: Settings) -> d
         },
         "scope": {"store": scope.store, "lane": scope.lane, "kiosk": scope.kiosk},
         "currency": s.currency,
-        "current": figures(ledger, period, scope, s),
-        "previous": figures(ledger, previous, scope, s),
+        "current": current,
+        "previous": figures(ledger, previous, scope, s, before),
     }

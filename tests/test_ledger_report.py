@@ -103,6 +103,7 @@ def expected(h: History, start: dt.date, end: dt.date, scope: dict) -> dict:
             "redeemed": redeemed,
             "expired": expired,
             "refunded": -sum(p for _, k, p in now if k == "refund"),
+            "net": sum(p for _, _, p in now),
             "outstanding": outstanding,
             "liability_minor": int(outstanding * 0.5 + 0.5),  # 0.5 minor units a point
             "redemption_rate": ratio(redeemed, issued),
