@@ -136,10 +136,10 @@ def cohorts(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:
         for c, v, n in ledger.db.execute(
             "SELECT substr(m.created_at, 1, 7), v.month, COUNT(*) FROM (SELECT DISTINCT"
             " b.member_id, substr(b.at, 1, 7) AS month FROM baskets b WHERE b.at >= ?"
-            f" AND b.at < ? AND b.member_id IS NOT NULL AND {where}) v"
-            " JOIN members m ON m.member_id = v.member_id"
-            f" WHERE m.created_at >= ? AND m.member_id IN ({base}) GROUP BY 1, 2",
-            [since, period.end_iso, *values, since, *base_values],
+            " AND b.at < ? AND b.member_id IN (SELECT member_id FROM members WHERE"
+            f" created_at >= ?) AND {where}) v JOIN members m ON m.member_id = v.member_id"
+            f" WHERE m.member_id IN ({base}) GROUP BY 1, 2",
+            [since, period.end_iso, since, *values, *base_values],
         ).fetchall()
     }
     found = []
