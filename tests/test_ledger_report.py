@@ -41,7 +41,9 @@ def in_scope(paid, scope: dict) -> bool:
     return all(getattr(paid, k) == v for k, v in scope.items())
 
 
-def expected(h: History, start: dt.date, end: dt.date, scope: dict) -> dict:
+def expected(
+    h: History, start: dt.date, end: dt.date, scope: dict, active_days=30, dormant_days=60
+) -> dict:
     """One period's KPIs, from the history's own records (docs/reports.md)."""
     s, e = iso(start), iso(end)
     seen = [b for b in h.baskets if in_scope(b, scope)]
@@ -53,11 +55,13 @@ def expected(h: History, start: dt.date, end: dt.date, scope: dict) -> dict:
     for b in seen:
         if b.member_id and b.at < e:
             last[b.member_id] = max(last.get(b.member_id, ""), b.at)
-    active = sum(1 for m in base if last.get(m, "") >= iso(end - dt.timedelta(days=30)))
+    active = sum(1 for m in base if last.get(m, "") >= iso(end - dt.timedelta(days=active_days)))
     inactive = sum(
         1
         for m in base
-        if iso(end - dt.timedelta(days=60)) <= last.get(m, "") < iso(end - dt.timedelta(days=30))
+        if iso(end - dt.timedelta(days=dormant_days))
+        <= last.get(m, "")
+        < iso(end - dt.timedelta(days=active_days))
     )
     period = [b for b in seen if s <= b.at < e]
     mine = [b for b in period if b.member_id]
@@ -189,6 +193,28 @@ def test_every_figure_matches_the_history(seeded, capsys, scope):
     assert figures["points"]["redeemed"] > 0 and figures["points"]["expired"] > 0
     assert figures["promotions"]["spring-double"]["members"] > 0
     assert figures["baskets"]["baskets"] > figures["baskets"]["member_baskets"] > 0
+
+
+def test_activity_thresholds_are_the_operators(seeded, capsys):
+    db, history = seeded
+    got = json.loads(
+        run(
+            db,
+            capsys,
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-05-31",
+            "--active-days",
+            "7",
+            "--dormant-days",
+            "21",
+        )
+    )
+    want = expected(history, *MAY, {}, active_days=7, dormant_days=21)["members"]
+    assert got["current"]["members"] == want
+    assert want != expected(history, *MAY, {})["members"]  # the thresholds change the split
+    assert got["settings"]["active_days"] == 7
 
 
 def test_a_year_goes_by_month_with_cohorts(seeded, capsys):
