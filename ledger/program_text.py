@@ -11,8 +11,9 @@ from program.engine import Reward
 from program.rules import Promotion, RuleProgram
 
 
-def describe(p: RuleProgram, loaded_at: str) -> list[str]:
-    """The program ``p`` as lines of text."""
+def describe(p: RuleProgram, loaded_at: str, point_value_minor: float | None = None) -> list[str]:
+    """The program ``p`` as lines of text; ``point_value_minor`` from its body (reports only:
+    the engine never reads it)."""
     lines = [
         f"{p.name} (version {p.version}, loaded {loaded_at}, {p.currency}, {p.timezone})",
         _cards(p),
@@ -31,6 +32,8 @@ def describe(p: RuleProgram, loaded_at: str) -> list[str]:
         lines.append(f"bonuses: enrolment {p.enrolment_bonus}, first visit {p.first_visit_bonus}")
     if p.overdraft_points:
         lines.append(f"a redemption may take a balance down to -{p.overdraft_points} pts")
+    if point_value_minor is not None:
+        lines.append(f"a point is worth {point_value_minor:g} minor units (the reports' liability)")
     lines += _tiers(p)
     lines += [_reward(r) for r in p.catalogue]
     lines += [
