@@ -114,7 +114,8 @@ class KioskApp:
         return Session(self.cfg, self.outbox, Ports(
             publish=self.link.publish,
             show=self.frame.show,
-            signal=feedback.signal if feedback else (lambda p: None),
+            signal=(lambda p: self.frame.after(feedback.signal, p)) if feedback
+            else (lambda p: None),  # after the frame: the customer waits for the frame
             online=self.online,
             link_state=self.link_state,
             clock_synced=clock_synced,

@@ -69,3 +69,47 @@ def test_a_view_that_fails_to_draw_is_logged_and_the_next_is_drawn(caplog):
     frame.show(v.ErrorMessage("try again"))
     frame.flush()
     assert drawn == [v.ErrorMessage("try again")]
+
+
+def test_work_held_for_the_frame_runs_after_it_is_drawn_once():
+    happened = []
+    frame = LatestView(lambda view: happened.append(("drawn", type(view).__name__)))
+    frame.show(v.Reading())
+    frame.after(happened.append, ("signal", "reading"))
+    frame.after(happened.append, ("signal", "ok"))
+    assert happened == []  # nothing runs before the batch's frame
+    frame.flush()
+    frame.flush()
+    assert happened == [("drawn", "Reading"), ("signal", "reading"), ("signal", "ok")]
+
+
+def test_held_work_runs_without_a_frame_and_one_that_fails_stops_no_other(caplog):
+    happened = []
+
+    def broken(pattern):
+        raise OSError("pin gone")
+
+    frame = LatestView(happened.append)
+    frame.after(broken, "error")
+    frame.after(happened.append, "ok")
+    with caplog.at_level(logging.ERROR):
+        frame.flush()  # no view shown in this batch: what waited runs all the same
+    assert happened == ["ok"] and "broken failed" in caplog.text
+
+
+def test_a_tap_lights_the_led_after_its_frame(broker, tmp_path):
+    """The real app: the "reading" pattern reaches the GPIO pins only once the batch's frame
+    has been handed to the display (kiosk.app wires the feedback through LatestView.after)."""
+    kiosk = SimulatedKiosk(sim_config(broker.port, tmp_path))
+    order = []
+    kiosk.screen.on_frame = lambda view: order.append(type(view).__name__)
+    signal = kiosk.feedback.signal
+    kiosk.feedback.signal = lambda pattern: (order.append(pattern), signal(pattern))
+    kiosk.start()
+    try:
+        order.clear()
+        kiosk.app.events.put(CardDetected("sim-nfc"))
+        assert wait_for(lambda: "reading" in order, 5), order
+    finally:
+        kiosk.stop()
+    assert order.index("Reading") < order.index("reading"), order
