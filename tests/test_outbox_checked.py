@@ -19,8 +19,14 @@ OLD_OPS_TABLE = """CREATE TABLE ops (
 
 
 def op(**kw) -> dict:
-    body = {"v": 1, "op_id": str(uuid.uuid4()), "kind": "enrol", "created_at": "x",
-            "program_version": 1, "token": {"kind": "uid", "value": "04AABBCCDD"}}
+    body = {
+        "v": 1,
+        "op_id": str(uuid.uuid4()),
+        "kind": "enrol",
+        "created_at": "x",
+        "program_version": 1,
+        "token": {"kind": "uid", "value": "04AABBCCDD"},
+    }
     return body | kw
 
 
@@ -68,8 +74,10 @@ def test_an_op_stamped_under_another_schema_is_checked_again(tmp_path):
     box = Outbox(tmp_path / "o.db")
     box.add_many([(op(), "k", 0), (op(), "k", 0)])
     first = box.pending()[0]
-    box.db.execute("UPDATE ops SET checked='0123456789abcdef', payload=? WHERE kiosk_seq=1",
-                   (json.dumps(too_long(first.body)),))
+    box.db.execute(
+        "UPDATE ops SET checked='0123456789abcdef', payload=? WHERE kiosk_seq=1",
+        (json.dumps(too_long(first.body)),),
+    )
     assert [p.checked for p in box.pending()] == [False, True]
     assert len(drain(box)) == 1 and box.rejected()[0]["op_id"] == first.op_id
 
@@ -80,9 +88,11 @@ def test_an_outbox_from_before_the_stamp_opens_and_its_ops_are_checked_on_sendin
     db = sqlite3.connect(path)
     db.execute(OLD_OPS_TABLE)
     for body in (bad, good):
-        db.execute("INSERT INTO ops(op_id, basket_id, member_key, points_delta, payload,"
-                   " created_wall, created_at) VALUES (?,?,?,?,?,?,?)",
-                   (body["op_id"], None, "k", 0, json.dumps(body), 0.0, "x"))
+        db.execute(
+            "INSERT INTO ops(op_id, basket_id, member_key, points_delta, payload,"
+            " created_wall, created_at) VALUES (?,?,?,?,?,?,?)",
+            (body["op_id"], None, "k", 0, json.dumps(body), 0.0, "x"),
+        )
     db.commit()
     db.close()
     box = Outbox(path)
