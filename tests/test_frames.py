@@ -107,6 +107,9 @@ def test_a_tap_lights_the_led_after_its_frame(broker, tmp_path):
     kiosk.feedback.signal = lambda pattern: (order.append(pattern), signal(pattern))
     kiosk.start()
     try:
+        # online and settled first: a LinkUp in the tap's batch would draw its own view instead
+        assert wait_for(lambda: kiosk.online and kiosk.app.link.subscribed.is_set(), 10)
+        assert wait_for(lambda: kiosk.app.events.empty(), 5)
         order.clear()
         kiosk.app.events.put(CardDetected("sim-nfc"))
         assert wait_for(lambda: "reading" in order, 5), order
