@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
-from ledger import acks, facts
+from ledger import acks, facts, reservations
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.policy import KioskRules, PolicyRefused, over_cap, redeemed_today
@@ -213,6 +213,8 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
         else:
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
+            if item.get("reservation_id"):  # held for this sale: the journal counts it now
+                reservations.consume(store, item["reservation_id"], member_id, reward.reward_id)
             redeemed += reward.cost
             rewards.append(reward)
             everyone, mine = used.get(reward.reward_id, (0, 0))
@@ -233,14 +235,16 @@ def _kiosk_today(store: LedgerStore, rules: KioskRules, op: dict, origin: Origin
 
 def _redemptions(store: LedgerStore, program: Program, op: dict,
                  member_id: str) -> dict[str, tuple[int, int]]:
-    """Redemptions so far of the limited rewards this op asks for (stock locked first)."""
+    """Redemptions so far and reservations other sales hold of the limited rewards this op
+    asks for (stock locked first)."""
     limited = sorted({r.reward_id for r in map(program.reward, (i["reward_id"] for i in
                                                                 op.get("redeem", [])))
                       if r is not None and (r.stock or r.limit_per_member)})
     for reward_id in limited:
         if program.reward(reward_id).stock:
             store.lock_reward(reward_id)
-    return store.redemptions(limited, member_id)
+    carried = {i["reservation_id"] for i in op.get("redeem", []) if "reservation_id" in i}
+    return reservations.counts(store, limited, member_id, exclude=carried)
 
 
 def _over_limit(reward, everyone: int, mine: int) -> str:
@@ -275,8 +279,8 @@ def lookup(store: LedgerStore, program: Program, request: dict,
     state = member_state(store, program, member.member_id)
     balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
     offered = program.rewards(state)
-    used = store.redemptions([r.reward_id for r in offered if r.stock or r.limit_per_member],
-                             member.member_id)
+    used = reservations.counts(store, [r.reward_id for r in offered
+                                       if r.stock or r.limit_per_member], member.member_id)
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
                 "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
                for r in offered if not _over_limit(r, *used.get(r.reward_id, (0, 0)))][:50]
