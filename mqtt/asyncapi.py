@@ -31,6 +31,10 @@ ID = {"description": "an id: [a-z0-9-]{1,32}", "examples": ["store-1"]}
 LANE, KIOSK = ("store", "lane"), ("store", "kiosk")
 
 
+# A request's MQTT 5 response topic (the kiosk's own reply channel).
+REPLIES = {"lookup_request": topics.lookup_reply, "reserve_request": topics.reserve_reply}
+
+
 def _channel(address, params, message, sender, receivers, retain, note):
     """``message``: a schema name, or a tuple of them (v1.2: a single op or an op_batch)."""
     names = message if isinstance(message, tuple) else (message,)
@@ -152,6 +156,29 @@ CHANNELS = {
         False,
         "The answer to a lookup, with the request's correlation data.",
     ),
+    "reserve": _channel(
+        topics.reserve("{store}", "{kiosk}"),
+        KIOSK,
+        "reserve_request",
+        "kiosk",
+        ("ledger",),
+        False,
+        "v1.1: hold one of a reward with a stock or a per-member limit for the member before "
+        "the POS is asked for its discount (action reserve, answered on this kiosk's "
+        "reserve-reply channel with the request's correlation data), or give it back (action "
+        "release, not answered). A reservation lapses unless a sale op carrying its id "
+        "consumes it in time.",
+    ),
+    "reserveReply": _channel(
+        topics.reserve_reply("{store}", "{kiosk}"),
+        KIOSK,
+        "reserve_reply",
+        "ledger",
+        ("kiosk",),
+        False,
+        "The answer to a reserve request: granted with a reservation_id, or refused with the "
+        "reason (sold_out, ...).",
+    ),
     "status": _channel(
         topics.status("{store}", "{kiosk}"),
         KIOSK,
@@ -257,11 +284,11 @@ def _message(name: str, channel: dict) -> dict:
             }
         ],
     }
-    if name == "lookup_request":
+    if name in REPLIES:
         msg["bindings"] = {
             "mqtt": {
                 "bindingVersion": "0.2.0",
-                "responseTopic": topics.lookup_reply("{store}", "{kiosk}"),
+                "responseTopic": REPLIES[name]("{store}", "{kiosk}"),
                 "correlationData": {
                     "type": "string",
                     "maxLength": 64,
@@ -286,6 +313,11 @@ def _operation(role: str, name: str, channel: dict) -> dict:
         op["reply"] = {
             "channel": {"$ref": "#/channels/lookupReply"},
             "messages": [{"$ref": "#/channels/lookupReply/messages/lookup_reply"}],
+        }
+    if name == "reserve":
+        op["reply"] = {
+            "channel": {"$ref": "#/channels/reserveReply"},
+            "messages": [{"$ref": "#/channels/reserveReply/messages/reserve_reply"}],
         }
     return op
 
@@ -349,7 +381,7 @@ def document(role: str = "pos") -> dict:
             **({"parameters": {p: ID for p in c["params"]}} if c["params"] else {}),
         }
         schemas.update({m: embedded_schema(m) for m in c["messages"]})
-        if name != "lookupReply":  # answered through the lookup operation's reply
+        if name not in ("lookupReply", "reserveReply"):  # a request operation's reply
             verb = "send" if c["sender"] == role else "receive"
             operations[f"{verb}{name[0].upper()}{name[1:]}"] = _operation(role, name, c)
     return {
