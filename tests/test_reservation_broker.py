@@ -63,6 +63,7 @@ def test_two_kiosks_race_for_the_last_one_over_the_brokers(tmp_path):
         world.ledger.cli("members", "add", "--name", "Ada", "--card", ADA, "--balance", "100")
         world.ledger.cli("members", "add", "--name", "Bo", "--card", BO, "--balance", "100")
         world.ledger.cli("program", "load", str(tmp_path / "program.toml"))
+        world.ledger.serve_args = ("--reserve-minutes", "2")
         world.ledger.start()
         kiosks = [Kiosk(world, "kiosk-1"), Kiosk(world, "kiosk-2")]
         asked = [k.reserve(card) for k, card in zip(kiosks, (ADA, BO), strict=True)]
@@ -71,6 +72,8 @@ def test_two_kiosks_race_for_the_last_one_over_the_brokers(tmp_path):
         assert [corr for corr, _ in answers] == asked, "each on its own topic, its correlation"
         granted = sorted(body["granted"] for _, body in answers)
         assert granted == [False, True]
+        (held,) = [body for _, body in answers if body["granted"]]
+        assert held["expires_in_s"] == 120, "ledger serve --reserve-minutes 2"
         (refused,) = [body for _, body in answers if not body["granted"]]
         assert refused["reason"].startswith("sold_out: mug is out of stock")
     finally:
