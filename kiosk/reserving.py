@@ -31,13 +31,22 @@ NEED_NETWORK = "Rewards need the network now"
 
 
 def reserve_request(c: Customer, reward_id: str, basket_id: str) -> dict:
-    return {"v": VERSION, "action": "reserve", "reward_id": reward_id, "basket_id": basket_id,
-            "token": ops.token_body(c.token)}
+    return {
+        "v": VERSION,
+        "action": "reserve",
+        "reward_id": reward_id,
+        "basket_id": basket_id,
+        "token": ops.token_body(c.token),
+    }
 
 
 def release_request(reward_id: str, reservation_id: str) -> dict:
-    return {"v": VERSION, "action": "release", "reward_id": reward_id,
-            "reservation_id": reservation_id}
+    return {
+        "v": VERSION,
+        "action": "release",
+        "reward_id": reward_id,
+        "reservation_id": reservation_id,
+    }
 
 
 class Reserving:
@@ -95,5 +104,6 @@ class Reserving:
 
     def _give_back(self, reward_id: str, reservation_id: str) -> None:
         if not self.out.release(release_request(reward_id, reservation_id)):
-            log.warning("release of reservation %s not sent: it lapses at the ledger",
-                        reservation_id)
+            log.warning(
+                "release of reservation %s not sent: it lapses at the ledger", reservation_id
+            )

@@ -26,19 +26,50 @@ def store(ledger_db):
 
 @pytest.fixture
 def program(store):
-    store.save_program(1, body(version=1, rewards=[
-        {"id": "mug", "name": "Mug", "cost": 10, "kind": "free_item", "sku": "mug", "stock": 1},
-        {"id": "welcome", "name": "Welcome", "cost": 10, "kind": "amount_off",
-         "amount_minor": 100, "limit_per_member": 1}]))
+    store.save_program(
+        1,
+        body(
+            version=1,
+            rewards=[
+                {
+                    "id": "mug",
+                    "name": "Mug",
+                    "cost": 10,
+                    "kind": "free_item",
+                    "sku": "mug",
+                    "stock": 1,
+                },
+                {
+                    "id": "welcome",
+                    "name": "Welcome",
+                    "cost": 10,
+                    "kind": "amount_off",
+                    "amount_minor": 100,
+                    "limit_per_member": 1,
+                },
+            ],
+        ),
+    )
     return ProgramBook.load(store).active
 
 
 def ask(store, program, card, reward_id, asker=LANE_1, now=None, hold_s=600):
-    request = {"v": 1, "action": "reserve", "reward_id": reward_id, "basket_id": "b-1",
-               "token": {"kind": "uid", "value": card}}
+    request = {
+        "v": 1,
+        "action": "reserve",
+        "reward_id": reward_id,
+        "basket_id": "b-1",
+        "token": {"kind": "uid", "value": card},
+    }
     with store.transaction():
-        reply = reserve.answer(store, program, messages.validate("reserve_request", request),
-                               asker, now=now, hold_s=hold_s)
+        reply = reserve.answer(
+            store,
+            program,
+            messages.validate("reserve_request", request),
+            asker,
+            now=now,
+            hold_s=hold_s,
+        )
     return messages.validate("reserve_reply", reply)
 
 
@@ -73,9 +104,22 @@ def test_two_lanes_race_for_the_last_one_one_is_granted_the_other_told_sold_out(
 
 
 def test_a_consumed_reservation_counts_once(store, program):
-    store.save_program(2, body(version=2, rewards=[
-        {"id": "mug", "name": "Mug", "cost": 10, "kind": "free_item", "sku": "mug",
-         "stock": 2}]))
+    store.save_program(
+        2,
+        body(
+            version=2,
+            rewards=[
+                {
+                    "id": "mug",
+                    "name": "Mug",
+                    "cost": 10,
+                    "kind": "free_item",
+                    "sku": "mug",
+                    "stock": 2,
+                }
+            ],
+        ),
+    )
     program = ProgramBook.load(store).active
     (_ada, ada_card), (bob, bob_card) = new_member(store, 100), new_member(store, 100)
     held = ask(store, program, ada_card, "mug")
@@ -98,8 +142,7 @@ def test_a_lapsed_reservation_frees_the_stock(store, program):
     assert ack["redeemed"] == 0 and "out of stock" in ack["reason"]
 
 
-def test_a_released_reservation_frees_the_stock_only_when_its_own_kiosk_releases_it(store,
-                                                                                   program):
+def test_a_released_reservation_frees_the_stock_only_when_its_own_kiosk_releases_it(store, program):
     (_ada, ada_card), (_bob, bob_card) = new_member(store, 100), new_member(store, 100)
     held = ask(store, program, ada_card, "mug")
     release(store, program, held["reservation_id"], LANE_2)  # not the kiosk that holds it

@@ -34,8 +34,13 @@ class Kiosk:
     def __init__(self, world: World, kiosk: str) -> None:
         self.kiosk, self.replies, self.lock = kiosk, [], threading.Lock()
         broker = world.store_broker
-        self.link = MqttLink(host=broker.host, port=broker.port, client_id=f"test-{kiosk}",
-                             clean_start=True, on_message=self._heard)
+        self.link = MqttLink(
+            host=broker.host,
+            port=broker.port,
+            client_id=f"test-{kiosk}",
+            clean_start=True,
+            on_message=self._heard,
+        )
         self.link.subscribe(topics.reserve_reply("store-1", kiosk), 1)
         self.link.start()
         assert self.link.wait_connected(10)
@@ -46,11 +51,20 @@ class Kiosk:
 
     def reserve(self, card: str) -> bytes:
         correlation = uuid.uuid4().hex.encode()
-        body = {"v": 1, "action": "reserve", "reward_id": "mug", "basket_id": "b-1",
-                "token": {"kind": "uid", "value": card}}
-        assert self.link.publish(topics.reserve("store-1", self.kiosk), json.dumps(body).encode(),
-                                 1, response_topic=topics.reserve_reply("store-1", self.kiosk),
-                                 correlation=correlation)
+        body = {
+            "v": 1,
+            "action": "reserve",
+            "reward_id": "mug",
+            "basket_id": "b-1",
+            "token": {"kind": "uid", "value": card},
+        }
+        assert self.link.publish(
+            topics.reserve("store-1", self.kiosk),
+            json.dumps(body).encode(),
+            1,
+            response_topic=topics.reserve_reply("store-1", self.kiosk),
+            correlation=correlation,
+        )
         return correlation
 
 
@@ -67,7 +81,9 @@ def test_two_kiosks_race_for_the_last_one_over_the_brokers(tmp_path):
         world.ledger.start()
         kiosks = [Kiosk(world, "kiosk-1"), Kiosk(world, "kiosk-2")]
         asked = [k.reserve(card) for k, card in zip(kiosks, (ADA, BO), strict=True)]
-        assert wait_for(lambda: all(k.replies for k in kiosks), 15), world.ledger.log_path.read_text()
+        assert wait_for(lambda: all(k.replies for k in kiosks), 15), (
+            world.ledger.log_path.read_text()
+        )
         answers = [k.replies[0] for k in kiosks]
         assert [corr for corr, _ in answers] == asked, "each on its own topic, its correlation"
         granted = sorted(body["granted"] for _, body in answers)

@@ -38,13 +38,13 @@ def reply(c, granted=True, reservation_id="r-1", reason="", request=None):
     body = {"v": 1, "reward_id": request.body["reward_id"], "granted": granted}
     body |= {"reservation_id": reservation_id, "expires_in_s": 600} if granted else {}
     body |= {"reason": reason} if reason else {}
-    c.handle(e.ReserveAnswered(request.correlation.decode(),
-                               messages.validate("reserve_reply", body)))
+    c.handle(
+        e.ReserveAnswered(request.correlation.decode(), messages.validate("reserve_reply", body))
+    )
 
 
 def releases(c):
-    return [s.body["reservation_id"] for s in c.of_kind("reserve")
-            if s.body["action"] == "release"]
+    return [s.body["reservation_id"] for s in c.of_kind("reserve") if s.body["action"] == "release"]
 
 
 def test_a_limited_reward_is_asked_of_the_ledger_before_the_pos(counter):
@@ -148,10 +148,15 @@ def test_an_unpayable_kept_discount_is_told_to_the_pos(counter):
     counter.press("next")
     counter.press("select")
     counter.press("cancel")  # the cancel goes out; the POS keeps the discount anyway
-    counter.handle(e.LookupAnswered(counter.of_kind("lookup")[-1].correlation.decode(),
-                                    messages.validate("lookup_reply", {
-                                        "v": 1, "found": True, "balance": 40,
-                                        "member": {"id": "m-bo", "name": "Bo"}})))
+    counter.handle(
+        e.LookupAnswered(
+            counter.of_kind("lookup")[-1].correlation.decode(),
+            messages.validate(
+                "lookup_reply",
+                {"v": 1, "found": True, "balance": 40, "member": {"id": "m-bo", "name": "Bo"}},
+            ),
+        )
+    )
     counter.till("paid", discounts={"coffee": 250})
     assert counter.queued()[0]["redeem"] == []
     (notice,) = counter.of_kind("notice")
