@@ -99,6 +99,8 @@ class Checkout:
 
     def _settle_without_op(self, basket_id: str, kind: str, reason: str, shown: str) -> None:
         """A paid basket that earns nothing: settled (never retried), the POS told why."""
+        if self.customer is not None:
+            self._release_reservations(self.customer)
         self.outbox.settle(basket_id, "paid", None)
         self.pos.tell(basket_id, kind, reason)
         self.screen.show_result(v.ErrorMessage(shown))

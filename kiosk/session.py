@@ -108,6 +108,8 @@ class Session(Checkout, Reserving):
             self.screen.show_result(v.ErrorMessage("This card is not accepted"))
             self.ports.signal("error")
             return
+        if self.customer is not None:  # a new tap starts afresh: what was held is let go
+            self._release_reservations(self.customer)
         cached = self.balances.cached(token_key(token))
         member = replace(cached) if cached else Member(name=short_card(token))
         self.customer = Customer(token, member, basket_id=self._basket_id())

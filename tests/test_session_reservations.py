@@ -163,3 +163,10 @@ def test_an_unpayable_kept_discount_is_told_to_the_pos(counter):
     assert notice.body["kind"] == "redemption_released" and notice.body["reward_id"] == "coffee"
     assert notice.body["reason"].startswith("not_paid: ")
     messages.validate("notice", notice.body)
+
+
+def test_a_new_tap_gives_back_what_the_last_one_held(counter):
+    choose_mug(counter)
+    reply(counter, reservation_id="r-tap")
+    counter.tap("04C0C0C0C0C0C0")  # someone else steps up before the basket is paid
+    assert releases(counter) == ["r-tap"]
