@@ -242,7 +242,7 @@ class RuleProgram:
         return dt.datetime(year, month, day, tzinfo=ZoneInfo(self.timezone)).astimezone(dt.UTC)
 
     def rewards(self, member: MemberState) -> list[Reward]:
-        return [r for r in self.catalogue if not r.tiers or member.tier in r.tiers]
+        return [r for r in self.catalogue if r.reaches(member)]
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)
