@@ -206,6 +206,11 @@ class Program(Protocol):
 
     def rewards(self, member: MemberState) -> list[Reward]: ...
 
+    def targeted_segments(self) -> set[str]:
+        """The segments the program's rewards and promotions are limited to (the ledger reads
+        a member's membership only of these, into facts["segments"])."""
+        ...
+
     def reward(self, reward_id: str) -> Reward | None: ...
 
     def tier_for(self, member: MemberState) -> str: ...
@@ -254,6 +259,9 @@ class DefaultProgram:
 
     def rewards(self, member: MemberState) -> list[Reward]:
         return list(self.catalogue)
+
+    def targeted_segments(self) -> set[str]:
+        return set()  # nothing targeted
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)
