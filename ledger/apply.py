@@ -16,6 +16,7 @@ from codes.tokens import token_key
 from ledger import acks, facts, reservations
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
+from ledger.offers import personal_offers
 from ledger.policy import KioskRules, PolicyRefused, over_cap, redeemed_today
 from ledger.proof import Checked, ProofRefused
 from ledger.refunds import RefundRefused, apply_refund
@@ -203,7 +204,9 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
         if reward is None:
             why = f"unknown reward {item['reward_id']}"
         elif reward.reward_id not in offered:
-            why = f"{reward.reward_id} is not offered to tier {state.tier}"
+            why = f"{reward.reward_id} is not offered to tier {state.tier}" if not \
+                reward.segments else f"{reward.reward_id} is offered only to segments" \
+                f" {', '.join(reward.segments)}"
         elif reward.cost > balance - redeemed + program.overdraft_points:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
@@ -284,9 +287,12 @@ def lookup(store: LedgerStore, program: Program, request: dict,
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
                 "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
                for r in offered if not _over_limit(r, *used.get(r.reward_id, (0, 0)))][:50]
-    return {"v": 1, "found": True,
-            "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
-            "balance": balance, "rewards": rewards, "program_version": program.version}
+    reply = {"v": 1, "found": True,
+             "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
+             "balance": balance, "rewards": rewards, "program_version": program.version}
+    if offers := personal_offers(program, state):  # contract v1.1: only when there are some
+        reply["offers"] = offers
+    return reply
 
 
 def _asked(store: LedgerStore, program: Program, token: dict | None, asker: tuple[str, str],
