@@ -4,7 +4,7 @@ lapses (``expires_at``, epoch seconds, checked when read)."""
 
 from yoyo import step
 
-__depends__ = {"0015.profiles"}
+__depends__ = {"0016.segments"}
 
 steps = [
     step(
