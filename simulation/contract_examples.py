@@ -40,12 +40,10 @@ open tea:1:300:drinks
 tap 04A1B2C3D4E5F6
 expect screen Ada
 pay
-expect outbox 1
 open cake:2:420:food
 tap 04A1B2C3D4E5F6
 expect screen Ada
 pay
-expect outbox 2
 network up
 expect outbox 0 within 30
 open tea:1:300:drinks
