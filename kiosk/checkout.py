@@ -39,6 +39,9 @@ class Checkout:
                                     "Not a member: no points")
             return
         c.held, released = redemptions.confirmed(c.held, basket)  # only what the POS gave
+        kept, unpaid = self._kept_at_till(c, basket)
+        c.held += kept
+        self._release_reservations(c, keep=c.held)
         op = self._sale_op(c, basket)
         key, delta = token_key(c.token), ops.points_delta(op)
         if (why := self._save_op(basket["basket_id"], "paid", op, key, delta)) is not None:
@@ -50,18 +53,37 @@ class Checkout:
             return
         redeemed = ops.redeemed_points(op["redeem"])
         self.balances.queued(key, delta, redeemed if op["offline"] else 0)
-        c.held = []  # now in the op's pending points: never subtracted a second time
+        c.held, c.reservations = [], {}  # now in the op (pending points, consumed holds)
         online = self.ports.online()
         log.info("points %s: basket %s op %s earn %d", "added" if online else "saved offline",
                  basket["basket_id"], op["op_id"], op["earn"])
         names = redemptions.release(self.out.notice, self.program, basket["basket_id"], released,
                                     self.ports.now_iso())
-        self.result.preview(op["op_id"], v.PointsAdded(op["earn"], redeemed,
-                                                       self.projected_balance(c),
-                                                       saved_offline=not online, released=names))
+        redemptions.release(self.out.notice, self.program, basket["basket_id"], unpaid,
+                            self.ports.now_iso(), redemptions.NOT_PAID)
+        self.result.preview(op["op_id"], v.PointsAdded(
+            op["earn"], redeemed, self.projected_balance(c), saved_offline=not online,
+            released=names, kept=tuple(r.name for r in filter(None, map(self.program.reward,
+                                                                         kept)))))
         self.ports.signal("reward" if redeemed else "ok")
         self.customer, self.basket = None, None
         self.status.soon()
+
+    def _kept_at_till(self, c: Customer, basket: dict) -> tuple[list[str], list[str]]:
+        """(kept, unpaid): rewards cancelled here whose discount the paid basket still carries
+        (redemptions.kept_at_till), redeemed while the member's points cover them (the
+        customer is told), the rest left unpaid (the POS is told)."""
+        budget, kept, unpaid = self.projected_balance(c), [], []
+        for reward_id in redemptions.kept_at_till(basket, c.held, c.cancelled):
+            reward = self.program.reward(reward_id)
+            if reward is not None and reward.cost <= budget:
+                budget -= reward.cost
+                kept.append(reward_id)
+                log.warning("basket %s paid with the discount of %s, cancelled at the kiosk: "
+                            "redeemed", basket["basket_id"], reward_id)
+            else:
+                unpaid.append(reward_id)
+        return kept, unpaid
 
     def _settle_paid_without_member(self, basket: dict) -> None:
         """No member: a basket op, so the ledger's facts see the basket too. A full queue
@@ -77,6 +99,8 @@ class Checkout:
 
     def _settle_without_op(self, basket_id: str, kind: str, reason: str, shown: str) -> None:
         """A paid basket that earns nothing: settled (never retried), the POS told why."""
+        if self.customer is not None:
+            self._release_reservations(self.customer)
         self.outbox.settle(basket_id, "paid", None)
         self.pos.tell(basket_id, kind, reason)
         self.screen.show_result(v.ErrorMessage(shown))
@@ -96,7 +120,8 @@ class Checkout:
     def _sale_op(self, c: Customer, basket: dict) -> dict:
         stamp = self._stamp()
         earn = self.projected_earn(stamp.created_at)  # priced at the time the op carries
-        return ops.sale_op(c.token, basket, earn, ops.redemptions(self.program, c.held), stamp,
+        return ops.sale_op(c.token, basket, earn,
+                           ops.redemptions(self.program, c.held, c.reservations), stamp,
                            enrol=c.enrol, member_id=c.member.member_id, lane=self.lane)
 
     def _save_op(self, basket_id: str | None, status: str, op: dict, key: str,

@@ -9,8 +9,9 @@ lives beside it: ops and lane messages (kiosk.ops, kiosk.lane_messages), figures
 (kiosk.balances), rewards offered and confirmed (kiosk.redemptions), screens
 (kiosk.screen_choice, kiosk.screen_timer, kiosk.results), status (kiosk.status), acks
 (kiosk.acks), topics (kiosk.publisher), what the POS is told besides (kiosk.notices), the
-rule for a new basket under an attached member (kiosk.basket_switch) and, as a part of this
-class, settling a paid or void basket (kiosk.checkout).
+rule for a new basket under an attached member (kiosk.basket_switch) and, as parts of this
+class, settling a paid or void basket (kiosk.checkout) and reserving a limited reward at the
+ledger (kiosk.reserving).
 """
 
 from __future__ import annotations
@@ -32,18 +33,19 @@ from kiosk.outbox import Outbox
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
 from kiosk.replay import Replayer
+from kiosk.reserving import Reserving
 from kiosk.results import ResultScreen
 from kiosk.returns import Returns
 from kiosk.screen_timer import ScreenTimer
 from kiosk.status import KioskStatus
-from program.engine import DefaultProgram, Program
+from program.engine import DefaultProgram, Program, Reward
 
 log = logging.getLogger(__name__)
 
 MEMBER_SCREEN_S = 45.0  # an attached member with no basket activity goes back to idle
 
 
-class Session(Checkout):
+class Session(Checkout, Reserving):
     def __init__(self, cfg: dict, outbox: Outbox, ports: Ports,
                  program: Program | None = None) -> None:
         self.cfg = cfg
@@ -106,6 +108,8 @@ class Session(Checkout):
             self.screen.show_result(v.ErrorMessage("This card is not accepted"))
             self.ports.signal("error")
             return
+        if self.customer is not None:  # a new tap starts afresh: what was held is let go
+            self._release_reservations(self.customer)
         cached = self.balances.cached(token_key(token))
         member = replace(cached) if cached else Member(name=short_card(token))
         self.customer = Customer(token, member, basket_id=self._basket_id())
@@ -206,6 +210,8 @@ class Session(Checkout):
 
     def _switch_basket(self, c: Customer, old: dict | None, new_id: str) -> None:
         """A new basket while ``c`` sits on an unpaid one: move or drop (kiosk.basket_switch)."""
+        self._release_reservations(c)  # the old basket's holds are cancelled at the POS
+        c.cancelled.clear()
         if basket_switch.switch(c, old, new_id, self.program, self.out, self.outbox,
                                 self.pos) == "drop":
             self.customer = None
@@ -246,18 +252,29 @@ class Session(Checkout):
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
+        if redemptions.limited(reward):
+            self._ask_reserve(c, reward)  # the ledger holds one first (kiosk.reserving)
+            return
+        self._ask_pos(c, reward)
+
+    def _ask_pos(self, c: Customer, reward: Reward) -> None:
+        """Ask the POS for the reward's discount and hold it until the basket is paid."""
         if not self.out.redemption(lane_messages.redemption_apply(self.basket, reward)):
             # the POS never heard of it: no hold, so nothing can be spent for it
-            log.warning("redemption of %s not sent: the broker is unreachable", reward_id)
+            log.warning("redemption of %s not sent: the broker is unreachable", reward.reward_id)
+            self._release_reservations(c, keep=c.held)
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
-        c.held.append(reward_id)
+        c.held.append(reward.reward_id)
         self._attach()
         self.screen.show_result(v.RewardHeld(reward.name, reward.cost, self.projected_balance(c)))
         self.ports.signal("reward")
 
     def _release_holds(self, c: Customer, publish: bool) -> None:
+        if publish:  # the cancel may be lost: a paid basket still carrying it decides
+            c.cancelled.extend(c.held)
+        self._release_reservations(c)
         for reward_id in c.held:
             reward = self.program.reward(reward_id)
             if publish and self.basket is not None and reward is not None:
@@ -333,6 +350,7 @@ class Session(Checkout):
         self.refresh()
 
     def on_Tick(self, ev: e.Tick) -> None:
+        self._reserve_overdue(ev.now)
         c = self.customer
         if c and not c.answered and c.lookup_deadline and ev.now >= c.lookup_deadline:
             c.lookup_deadline = 0.0

@@ -27,6 +27,7 @@ COMMANDS = [
     "ledger.commands.db",
     "ledger.commands.adjust",
     "ledger.commands.consent",
+    "ledger.commands.segments",
 ]
 
 

@@ -20,7 +20,7 @@ VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalt
 MAX_PAYLOAD = limits.PAYLOAD_BYTES
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
                 "lookup_reply", "status", "program", "refund", "notice", "op_batch", "ack_batch",
-                "capabilities")
+                "capabilities", "reserve_request", "reserve_reply")
 # A batch's items are the single message's schema (the file says so with a $ref; it is written
 # in when loaded, so validators and the AsyncAPI documents need no reference resolution).
 BATCH_ITEMS = {"op_batch": ("ops", "op"), "ack_batch": ("acks", "ack")}
