@@ -31,9 +31,11 @@ def op(i: int) -> dict:
             "enrol": True}  # the ledger enrols an unknown card only when its customer joined
 
 
-def drain(workdir: Path, n: int, window: int, quota=None) -> tuple[float, int]:
+def drain(workdir: Path, n: int, window: int, quota=None,
+          ledger_module: str = "ledger.cli") -> tuple[float, int]:
     """Seconds from kiosk start to an empty outbox, and ops the ledger applied (checked); with
-    ``quota`` (bench.pi_quota) the kiosk's process runs under it, the broker and ledger not."""
+    ``quota`` (bench.pi_quota) the kiosk's process runs under it, the broker and ledger not;
+    ``ledger_module`` runs a variant of the ledger's entry point."""
     from kiosk.outbox import Outbox
     from ledger.store import LedgerStore
     from simulation.local_broker import Mosquitto
@@ -42,7 +44,8 @@ def drain(workdir: Path, n: int, window: int, quota=None) -> tuple[float, int]:
 
     broker = Mosquitto(workdir / "broker")
     broker.start()
-    ledger = LedgerProcess(workdir / "ledger.db", broker, workdir / "ledger.log")
+    ledger = LedgerProcess(workdir / "ledger.db", broker, workdir / "ledger.log",
+                           module=ledger_module)
     cfg = sim_config(broker.port, workdir, outbox={"inflight": window, "retry_seconds": 30.0})
     box = Outbox(cfg["outbox"]["path"])
     box.add_many([(op(i), "k", 12) for i in range(n)])

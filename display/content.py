@@ -71,7 +71,7 @@ _TROUBLE = {"reader": _("Reader trouble"), "network": _("Network trouble"),
             "queue": _("Queue trouble"), "display": _("Display trouble")}
 # Reasons the session shows; listed so they reach the catalogs.
 _REASONS = (_("This card is not accepted"), _("Rewards need the network now"),
-            _("Queue full: ask staff"), _("Card not read, try again"))
+            _("Queue full: ask staff"), _("Card not read, try again"), _("Sold out"))
 
 
 def _member(m: v.MemberRecognised, w: Words) -> Content:
@@ -102,6 +102,7 @@ def _points_added(p: v.PointsAdded, w: Words) -> Content:
     """The ledger's figures once it acked; before that the kiosk's preview, marked as one."""
     # a discount the POS did not give comes first: the customer expected it
     lines = [w(_("{reward}: points kept"), reward=name) for name in p.released]
+    lines += [w(_("{reward}: redeemed"), reward=name) for name in p.kept]
     lines += ["-" + w.pts(p.redeemed)] if p.redeemed else []
     if p.confirmed:
         big = "+" + w.pts(p.earned)

@@ -70,6 +70,7 @@ class PointsAdded:
     confirmed: bool = False  # the figures are the ledger's (from its ack), not a preview
     tier: str = ""  # the member's tier after the op, as the ledger says
     released: tuple[str, ...] = ()  # rewards held but not discounted by the POS: points kept
+    kept: tuple[str, ...] = ()  # cancelled at the kiosk, yet discounted by the POS: points spent
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,15 @@ is a wiring mistake, named before anything is switched on.
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
 
 from drivers.base import ButtonPressed, Emit
+
+log = logging.getLogger(__name__)
 
 HOLD_SECONDS = 5.0
 PIN_KEYS = ("button_next", "button_select", "button_cancel", "led_green", "led_red", "buzzer")
@@ -107,7 +111,12 @@ class GpioButtons:
 
 
 class GpioFeedback:
-    """Green and red LED plus buzzer; ``signal`` plays a pattern on a background thread."""
+    """Green and red LED plus buzzer; ``signal`` queues a pattern for one long-lived thread.
+
+    One thread for the kiosk's life, not one per pattern: starting a thread on every tap cost
+    the session thread a few hundred microseconds before the frame was drawn (the kiosk
+    section of docs/benchmarks.md), and patterns play in the order they were signalled.
+    """
 
     def __init__(self, section: dict, factory=None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -121,10 +130,21 @@ class GpioFeedback:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._closed = False
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._player, name="gpio-feedback", daemon=True)
+        self._thread.start()
 
     def signal(self, pattern: str) -> None:
+        """Play ``pattern`` after those signalled before it; returns at once."""
         if pattern in PATTERNS and not self._closed:
-            threading.Thread(target=self.play, args=(pattern,), daemon=True).start()
+            self._queue.put(pattern)
+
+    def _player(self) -> None:
+        while (pattern := self._queue.get()) is not None:
+            try:
+                self.play(pattern)
+            except Exception:  # noqa: BLE001 - a pin that fails once must not end the feedback
+                log.exception("feedback pattern %s failed", pattern)
 
     def play(self, pattern: str) -> None:
         """Play ``pattern`` now, in this thread; patterns never interleave."""
@@ -140,8 +160,14 @@ class GpioFeedback:
                 self.buzzer.off()
                 self.sleep(off)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True  # first: no pattern still queued starts once the playing one ends
         with self._lock:  # waits for a pattern that is playing
-            self._closed = True
             for dev in (*self.leds.values(), self.buzzer):
                 dev.close()
+        self._queue.put(None)  # the player drops what is still queued and ends
+        self._thread.join(timeout=5)

@@ -114,7 +114,8 @@ class KioskApp:
         return Session(self.cfg, self.outbox, Ports(
             publish=self.link.publish,
             show=self.frame.show,
-            signal=feedback.signal if feedback else (lambda p: None),
+            signal=(lambda p: self.frame.after(feedback.signal, p)) if feedback
+            else (lambda p: None),  # after the frame: the customer waits for the frame
             online=self.online,
             link_state=self.link_state,
             clock_synced=clock_synced,
@@ -154,7 +155,8 @@ class KioskApp:
                         on_connect=lambda present: self.events.put(e.LinkUp(present)),
                         on_disconnect=lambda why: self.events.put(e.LinkDown(why)))
         for topic in (topics.basket(k["store"], k["lane"]), topics.acks(k["store"], k["id"]),
-                      topics.lookup_reply(k["store"], k["id"]), topics.PROGRAM,
+                      topics.lookup_reply(k["store"], k["id"]),
+                      topics.reserve_reply(k["store"], k["id"]), topics.PROGRAM,
                       topics.uplink(k["store"]), topics.refund(k["store"], k["lane"]),
                       topics.CAPABILITIES):
             link.subscribe(topic, 1)
@@ -202,6 +204,9 @@ class KioskApp:
             body = messages.decode("lookup_reply", msg.payload)
             correlation = (msg.correlation or b"").decode("ascii", "replace")
             return e.LookupAnswered(correlation, body)
+        if msg.topic == topics.reserve_reply(k["store"], k["id"]):
+            body = messages.decode("reserve_reply", msg.payload)
+            return e.ReserveAnswered((msg.correlation or b"").decode("ascii", "replace"), body)
         if msg.topic == topics.PROGRAM:
             return self._program_event(msg.payload)
         if msg.topic == topics.uplink(k["store"]):

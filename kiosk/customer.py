@@ -33,6 +33,9 @@ class Customer:
     selected: int = -1
     held: list[str] = field(default_factory=list)  # reward ids the POS was asked to apply
     listed: tuple[str, ...] | None = None  # reward ids the ledger's lookup reply offers
+    reservations: dict[str, str] = field(default_factory=dict)  # reward id -> ledger's hold
+    cancelled: list[str] = field(default_factory=list)  # held, then cancelled on this basket
+    reserving: tuple[str, str, float] | None = None  # (reward id, correlation, deadline)
     basket_id: str = ""
 
     def attachment_record(self) -> dict:
@@ -40,7 +43,8 @@ class Customer:
         t = self.token
         return {"kind": t.kind, "value": t.value, "reader": t.reader, "verified": t.verified,
                 "proof": t.proof, "member": self.member.__dict__, "held": self.held,
-                "enrol": self.enrol}
+                "enrol": self.enrol, "reservations": self.reservations,
+                "cancelled": self.cancelled}
 
     @classmethod
     def from_attachment(cls, data: dict, basket_id: str) -> Customer:
@@ -48,7 +52,9 @@ class Customer:
         token = d.Token(data["kind"], data["value"], data["reader"], verified=data["verified"],
                         proof=data.get("proof"))  # the ledger checks it: keep it across a restart
         return cls(token, Member(**data["member"]), held=data["held"], enrol=data["enrol"],
-                   basket_id=basket_id, answered=True)
+                   basket_id=basket_id, answered=True,
+                   reservations=data.get("reservations", {}),
+                   cancelled=data.get("cancelled", []))
 
 
 def token_key(token: d.Token) -> str:

@@ -33,6 +33,12 @@ class LookupAnswered:
 
 
 @dataclass(frozen=True)
+class ReserveAnswered:
+    correlation: str
+    msg: dict  # validated reserve_reply (contract v1.1)
+
+
+@dataclass(frozen=True)
 class ProgramReceived:
     program: object  # a verified program.engine.Program
 

@@ -34,10 +34,17 @@ def token_body(token: Token) -> dict:
     return body
 
 
-def redemptions(program: Program, held: Iterable[str]) -> list[dict]:
-    """The held rewards the program still knows, with the points each costs."""
+def redemptions(program: Program, held: Iterable[str],
+                reservations: dict[str, str] | None = None) -> list[dict]:
+    """The held rewards the program still knows, with the points each costs, and the ledger's
+    reservation of a limited one (contract v1.1: the ledger consumes it)."""
     found = (program.reward(rid) for rid in held)
-    return [{"reward_id": r.reward_id, "points": r.cost} for r in found if r is not None]
+    items = [{"reward_id": r.reward_id, "points": r.cost} for r in found if r is not None]
+    left = dict(reservations or {})
+    for item in items:
+        if item["reward_id"] in left:
+            item["reservation_id"] = left.pop(item["reward_id"])
+    return items
 
 
 def redeemed_points(redeem: Iterable[dict]) -> int:

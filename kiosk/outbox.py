@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mqtt import limits, messages
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ops (
     kiosk_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -25,7 +27,8 @@ CREATE TABLE IF NOT EXISTS ops (
     points_delta INTEGER NOT NULL,
     payload TEXT NOT NULL,
     created_wall REAL NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    checked TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS baskets (
     basket_id TEXT PRIMARY KEY,
@@ -58,10 +61,22 @@ class PendingOp:
     member_key: str
     points_delta: int
     body: dict
+    checked: bool = False  # valid under the op schema this code has (checked when queued)
 
     def message(self) -> dict:
         """The op as sent: its stored body plus the kiosk sequence number."""
-        return {**self.body, "kiosk_seq": self.kiosk_seq}
+        message = {**self.body, "kiosk_seq": self.kiosk_seq}
+        return messages.Checked("op", message) if self.checked else message
+
+
+def _checked(op: dict) -> str:
+    """The op schema's digest when ``op`` passes it (with the highest kiosk_seq, so with any
+    it can get), else "": the replayer then checks it on sending, and sets it aside if bad."""
+    try:
+        messages.validate("op", {**op, "kiosk_seq": limits.KIOSK_SEQ})
+    except messages.BadMessage:
+        return ""
+    return messages.digest("op")
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ class Outbox:
         self.max_ops = max_ops
         self.db = connect(path)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(ops)")}
+        if "checked" not in columns:  # an outbox from before the column: its ops are checked
+            self.db.execute("ALTER TABLE ops ADD COLUMN checked TEXT NOT NULL DEFAULT ''")
         self._depth = self._count()
 
     def close(self) -> None:
@@ -169,9 +187,9 @@ class Outbox:
             raise OutboxFull(f"outbox holds {self._depth} ops (limit {self.max_ops})")
         cur = self.db.execute(
             "INSERT INTO ops(op_id, basket_id, member_key, points_delta, payload, created_wall,"
-            " created_at) VALUES (?,?,?,?,?,?,?)",
+            " created_at, checked) VALUES (?,?,?,?,?,?,?,?)",
             (op["op_id"], basket_id, member_key, delta, json.dumps(op, separators=(",", ":")),
-             time.time(), op.get("created_at", "")))
+             time.time(), op.get("created_at", ""), _checked(op)))
         return cur.lastrowid
 
     def ack(self, op_ids: Iterable[str]) -> int:
@@ -235,14 +253,13 @@ class Outbox:
 
     def pending(self, limit: int = 1000, after_seq: int = 0) -> list[PendingOp]:
         rows = self.db.execute(
-            "SELECT kiosk_seq, op_id, member_key, points_delta, payload FROM ops"
-            " WHERE kiosk_seq > ? ORDER BY kiosk_seq LIMIT ?", (after_seq, limit)).fetchall()
-        return [PendingOp(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+            f"SELECT {_COLUMNS} FROM ops WHERE kiosk_seq > ? ORDER BY kiosk_seq LIMIT ?",
+            (after_seq, limit)).fetchall()
+        return [_pending(r) for r in rows]
 
     def get(self, op_id: str) -> PendingOp | None:
-        r = self.db.execute("SELECT kiosk_seq, op_id, member_key, points_delta, payload FROM ops"
-                            " WHERE op_id=?", (op_id,)).fetchone()
-        return PendingOp(r[0], r[1], r[2], r[3], json.loads(r[4])) if r else None
+        r = self.db.execute(f"SELECT {_COLUMNS} FROM ops WHERE op_id=?", (op_id,)).fetchone()
+        return _pending(r) if r else None
 
     def pending_points(self) -> dict[str, int]:
         """Points not yet confirmed by the ledger, per member key."""
@@ -266,3 +283,11 @@ class Outbox:
                                " ORDER BY kiosk_seq")
         return [{"op_id": r[0], "kiosk_seq": r[1], "op": json.loads(r[2]), "reason": r[3]}
                 for r in rows]
+
+
+_COLUMNS = "kiosk_seq, op_id, member_key, points_delta, payload, checked"
+
+
+def _pending(r: tuple) -> PendingOp:
+    # checked by a version whose op schema differs (or not at all): checked again on sending
+    return PendingOp(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5] == messages.digest("op"))

@@ -37,6 +37,17 @@ class Publisher:
                           response_topic=topics.lookup_reply(self.store, self.kiosk_id),
                           correlation=correlation)
 
+    def reserve(self, body: dict, correlation: bytes) -> bool:
+        """Ask the ledger to hold a limited reward (v1.1), answered on this kiosk's own
+        reserve-reply topic (MQTT 5)."""
+        return self._send(topics.reserve(self.store, self.kiosk_id), "reserve_request", body,
+                          response_topic=topics.reserve_reply(self.store, self.kiosk_id),
+                          correlation=correlation)
+
+    def release(self, body: dict) -> bool:
+        """Give a reservation back (not answered)."""
+        return self._send(topics.reserve(self.store, self.kiosk_id), "reserve_request", body)
+
     def status(self, body: dict) -> bool:
         return self._send(topics.status(self.store, self.kiosk_id), "status", body, retain=True)
 

@@ -17,6 +17,8 @@ from program.engine import MemberState, Program, Reward
 log = logging.getLogger("kiosk.session")  # operators grep one logger for the sale path
 
 NOT_CONFIRMED = "not_confirmed: the paid basket does not carry this discount"
+NOT_PAID = ("not_paid: the reward was cancelled at the kiosk and the member's points do not"
+            " cover it; the discount was given without points")
 
 
 def confirmed(held: Sequence[str], basket: dict) -> tuple[list[str], list[str]]:
@@ -31,6 +33,20 @@ def confirmed(held: Sequence[str], basket: dict) -> tuple[list[str], list[str]]:
         else:
             released.append(reward_id)
     return kept, released
+
+
+def kept_at_till(basket: dict, held: Sequence[str], cancelled: Sequence[str]) -> list[str]:
+    """Rewards cancelled on this basket whose discount the paid basket still carries beyond
+    the ``held`` ones: a cancel the POS never heard (or ignored). The paid basket is the truth:
+    the customer got the discount."""
+    left = Counter(d["reward_id"] for d in basket.get("discounts", ()))
+    left.subtract(Counter(held))
+    kept = []
+    for reward_id in cancelled:
+        if left[reward_id] > 0:
+            left[reward_id] -= 1
+            kept.append(reward_id)
+    return kept
 
 
 def listed(lookup_reply: dict) -> tuple[str, ...] | None:
@@ -69,14 +85,15 @@ def released_notice(basket_id: str, reward: Reward, at: str,
 
 
 def release(notify: Callable[[dict], bool], program: Program, basket_id: str,
-            released: Iterable[str], at: str) -> tuple[str, ...]:
-    """Held rewards the paid basket does not carry: no points are spent for them, the POS is
-    told (``notify``: Publisher.notice). Returns their names for the customer's screen."""
+            released: Iterable[str], at: str, reason: str = NOT_CONFIRMED) -> tuple[str, ...]:
+    """Held rewards the paid basket does not carry (or, with ``NOT_PAID``, carries but the
+    member cannot pay for): no points are spent for them, the POS is told (``notify``:
+    Publisher.notice). Returns their names for the customer's screen."""
     names = []
     for reward in filter(None, map(program.reward, released)):
-        log.warning("basket %s paid without the discount of %s: released", basket_id,
-                    reward.reward_id)
-        if not notify(released_notice(basket_id, reward, at)):
+        log.warning("basket %s paid: %s released (%s)", basket_id, reward.reward_id,
+                    reason.split(":")[0])
+        if not notify(released_notice(basket_id, reward, at, reason)):
             log.warning("notice for basket %s not sent: the broker is unreachable", basket_id)
         names.append(reward.name)
     return tuple(names)

@@ -8,8 +8,10 @@ run it without hardware, a broker or a real clock. What is not a transition
 lives beside it: ops and lane messages (kiosk.ops, kiosk.lane_messages), figures
 (kiosk.balances), rewards offered and confirmed (kiosk.redemptions), screens
 (kiosk.screen_choice, kiosk.screen_timer, kiosk.results), status (kiosk.status), acks
-(kiosk.acks), topics (kiosk.publisher), what the POS is told besides (kiosk.notices) and the
-rule for a new basket under an attached member (kiosk.basket_switch).
+(kiosk.acks), topics (kiosk.publisher), what the POS is told besides (kiosk.notices), the
+rule for a new basket under an attached member (kiosk.basket_switch) and, as parts of this
+class, settling a paid or void basket (kiosk.checkout) and reserving a limited reward at the
+ledger (kiosk.reserving).
 """
 
 from __future__ import annotations
@@ -25,24 +27,25 @@ from kiosk import events as e
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
+from kiosk.checkout import Checkout
 from kiosk.customer import Customer, Member, offers_enrolment, short_card, token_key
-from kiosk.outbox import Outbox, OutboxFull
+from kiosk.outbox import Outbox
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
 from kiosk.replay import Replayer
+from kiosk.reserving import Reserving
 from kiosk.results import ResultScreen
 from kiosk.returns import Returns
 from kiosk.screen_timer import ScreenTimer
 from kiosk.status import KioskStatus
-from mqtt import limits, messages
-from program.engine import DefaultProgram, Program
+from program.engine import DefaultProgram, Program, Reward
 
 log = logging.getLogger(__name__)
 
 MEMBER_SCREEN_S = 45.0  # an attached member with no basket activity goes back to idle
 
 
-class Session:
+class Session(Checkout, Reserving):
     def __init__(self, cfg: dict, outbox: Outbox, ports: Ports,
                  program: Program | None = None) -> None:
         self.cfg = cfg
@@ -105,6 +108,8 @@ class Session:
             self.screen.show_result(v.ErrorMessage("This card is not accepted"))
             self.ports.signal("error")
             return
+        if self.customer is not None:  # a new tap starts afresh: what was held is let go
+            self._release_reservations(self.customer)
         cached = self.balances.cached(token_key(token))
         member = replace(cached) if cached else Member(name=short_card(token))
         self.customer = Customer(token, member, basket_id=self._basket_id())
@@ -188,13 +193,6 @@ class Session:
     def on_BasketRefused(self, ev: e.BasketRefused) -> None:
         self._refuse_basket(ev.basket_id, ev.reason)
 
-    def _refuse_basket(self, basket_id: str, reason: str) -> None:
-        """A basket the kiosk cannot take: the POS is told why, the customer asked for staff."""
-        self.pos.tell(basket_id, "basket_refused", reason)
-        if self.customer is not None and self.customer.basket_id in ("", basket_id):
-            self.screen.show_result(v.ErrorMessage("Basket refused: ask staff"))
-            self.ports.signal("error")
-
     def on_RefundRequested(self, ev: e.RefundRequested) -> None:
         self.returns.refund(ev.msg, self.program.version)
 
@@ -212,6 +210,8 @@ class Session:
 
     def _switch_basket(self, c: Customer, old: dict | None, new_id: str) -> None:
         """A new basket while ``c`` sits on an unpaid one: move or drop (kiosk.basket_switch)."""
+        self._release_reservations(c)  # the old basket's holds are cancelled at the POS
+        c.cancelled.clear()
         if basket_switch.switch(c, old, new_id, self.program, self.out, self.outbox,
                                 self.pos) == "drop":
             self.customer = None
@@ -226,91 +226,6 @@ class Session:
         self.outbox.save_attachment(c.basket_id, c.attachment_record())
         self.pos.member(lane_messages.member_message(c, self.projected_balance(c),
                                                      self.projected_earn(), self._rewards_view(c)))
-
-    def _settle_paid(self, basket: dict) -> None:
-        c = self.customer
-        if c is None:
-            self._settle_paid_without_member(basket)
-            return
-        if c.answered and offers_enrolment(c) and not c.enrol:
-            self._settle_without_op(basket["basket_id"], "join_declined",
-                                    f"{notices.NOT_JOINED}: the card is not a member and the "
-                                    "customer did not press select to join",
-                                    "Not a member: no points")
-            return
-        c.held, released = redemptions.confirmed(c.held, basket)  # only what the POS gave
-        op = self._sale_op(c, basket)
-        key, delta = token_key(c.token), ops.points_delta(op)
-        if (why := self._save_op(basket["basket_id"], "paid", op, key, delta)) is not None:
-            log.error("op for basket %s NOT saved: %s", basket["basket_id"], why)
-            if not isinstance(why, OutboxFull):
-                self._settle_without_op(basket["basket_id"], "basket_refused",
-                                        f"op_refused: {why}", "Basket refused: ask staff")
-            self.ports.signal("error")
-            return
-        redeemed = ops.redeemed_points(op["redeem"])
-        self.balances.queued(key, delta, redeemed if op["offline"] else 0)
-        c.held = []  # now in the op's pending points: never subtracted a second time
-        online = self.ports.online()
-        log.info("points %s: basket %s op %s earn %d", "added" if online else "saved offline",
-                 basket["basket_id"], op["op_id"], op["earn"])
-        names = redemptions.release(self.out.notice, self.program, basket["basket_id"], released,
-                                    self.ports.now_iso())
-        self.result.preview(op["op_id"], v.PointsAdded(op["earn"], redeemed,
-                                                       self.projected_balance(c),
-                                                       saved_offline=not online, released=names))
-        self.ports.signal("reward" if redeemed else "ok")
-        self.customer, self.basket = None, None
-        self.status.soon()
-
-    def _settle_paid_without_member(self, basket: dict) -> None:
-        """No member: a basket op, so the ledger's facts see the basket too. A full queue
-        keeps its room for points: the basket is settled without it (and said so)."""
-        op = ops.basket_op(basket, self._stamp(), self.lane)
-        try:
-            self.outbox.settle(basket["basket_id"], "paid", op)
-        except OutboxFull as exc:
-            log.warning("basket %s paid, not reported to the ledger: %s", basket["basket_id"], exc)
-            self.outbox.settle(basket["basket_id"], "paid", None)
-        self.basket = None
-        self.refresh()
-
-    def _settle_without_op(self, basket_id: str, kind: str, reason: str, shown: str) -> None:
-        """A paid basket that earns nothing: settled (never retried), the POS told why."""
-        self.outbox.settle(basket_id, "paid", None)
-        self.pos.tell(basket_id, kind, reason)
-        self.screen.show_result(v.ErrorMessage(shown))
-        self.customer, self.basket = None, None
-
-    def _settle_void(self, basket: dict) -> None:
-        if self.customer is not None:
-            self._release_holds(self.customer, publish=False)
-        self.outbox.settle(basket["basket_id"], "void", None)
-        self.customer, self.basket = None, None
-        self.refresh()
-
-    def _stamp(self) -> ops.Stamp:
-        return ops.Stamp(self.ports.now_iso(), not self.ports.online(), self.ports.clock_synced(),
-                         self.program.version)
-
-    def _sale_op(self, c: Customer, basket: dict) -> dict:
-        stamp = self._stamp()
-        earn = self.projected_earn(stamp.created_at)  # priced at the time the op carries
-        return ops.sale_op(c.token, basket, earn, ops.redemptions(self.program, c.held), stamp,
-                           enrol=c.enrol, member_id=c.member.member_id, lane=self.lane)
-
-    def _save_op(self, basket_id: str | None, status: str, op: dict, key: str,
-                 delta: int) -> OutboxFull | str | None:
-        """Write the op durably before anyone is told; a full queue is shown to staff, and an
-        op the ledger could never take (messages.op_fits) is not queued: its reason is returned."""
-        if why := messages.op_fits({**op, "kiosk_seq": limits.KIOSK_SEQ}):
-            return why
-        try:
-            self.outbox.settle(basket_id, status, op, key, delta)
-        except OutboxFull as exc:
-            self.screen.show_result(v.Trouble("queue", "Queue full: ask staff"))
-            return exc
-        return None
 
     # -- enrolment and rewards ----------------------------------------------------------------
     def _enrol(self, c: Customer) -> None:
@@ -337,18 +252,29 @@ class Session:
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
+        if redemptions.limited(reward):
+            self._ask_reserve(c, reward)  # the ledger holds one first (kiosk.reserving)
+            return
+        self._ask_pos(c, reward)
+
+    def _ask_pos(self, c: Customer, reward: Reward) -> None:
+        """Ask the POS for the reward's discount and hold it until the basket is paid."""
         if not self.out.redemption(lane_messages.redemption_apply(self.basket, reward)):
             # the POS never heard of it: no hold, so nothing can be spent for it
-            log.warning("redemption of %s not sent: the broker is unreachable", reward_id)
+            log.warning("redemption of %s not sent: the broker is unreachable", reward.reward_id)
+            self._release_reservations(c, keep=c.held)
             self.screen.show_result(v.ErrorMessage("Rewards need the network now"))
             self.ports.signal("error")
             return
-        c.held.append(reward_id)
+        c.held.append(reward.reward_id)
         self._attach()
         self.screen.show_result(v.RewardHeld(reward.name, reward.cost, self.projected_balance(c)))
         self.ports.signal("reward")
 
     def _release_holds(self, c: Customer, publish: bool) -> None:
+        if publish:  # the cancel may be lost: a paid basket still carrying it decides
+            c.cancelled.extend(c.held)
+        self._release_reservations(c)
         for reward_id in c.held:
             reward = self.program.reward(reward_id)
             if publish and self.basket is not None and reward is not None:
@@ -424,6 +350,7 @@ class Session:
         self.refresh()
 
     def on_Tick(self, ev: e.Tick) -> None:
+        self._reserve_overdue(ev.now)
         c = self.customer
         if c and not c.answered and c.lookup_deadline and ev.now >= c.lookup_deadline:
             c.lookup_deadline = 0.0

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
-from ledger import acks, facts
+from ledger import acks, facts, reservations
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
+from ledger.offers import personal_offers
 from ledger.policy import KioskRules, PolicyRefused, over_cap, redeemed_today
 from ledger.proof import Checked, ProofRefused
 from ledger.refunds import RefundRefused, apply_refund
@@ -203,7 +204,9 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
         if reward is None:
             why = f"unknown reward {item['reward_id']}"
         elif reward.reward_id not in offered:
-            why = f"{reward.reward_id} is not offered to tier {state.tier}"
+            why = f"{reward.reward_id} is not offered to tier {state.tier}" if not \
+                reward.segments else f"{reward.reward_id} is offered only to segments" \
+                f" {', '.join(reward.segments)}"
         elif reward.cost > balance - redeemed + program.overdraft_points:
             why = f"{item['reward_id']} needs {reward.cost} points, balance {balance - redeemed}"
         elif (why := _over_limit(reward, *used.get(reward.reward_id, (0, 0)))):
@@ -213,6 +216,8 @@ def _redeem(store: LedgerStore, program: Program, op: dict, state: MemberState,
         else:
             store.journal(member_id, "redeem", -reward.cost, op["op_id"], op.get("basket_id"),
                           origin, reason=reward.reward_id)
+            if item.get("reservation_id"):  # held for this sale: the journal counts it now
+                reservations.consume(store, item["reservation_id"], member_id, reward.reward_id)
             redeemed += reward.cost
             rewards.append(reward)
             everyone, mine = used.get(reward.reward_id, (0, 0))
@@ -233,14 +238,16 @@ def _kiosk_today(store: LedgerStore, rules: KioskRules, op: dict, origin: Origin
 
 def _redemptions(store: LedgerStore, program: Program, op: dict,
                  member_id: str) -> dict[str, tuple[int, int]]:
-    """Redemptions so far of the limited rewards this op asks for (stock locked first)."""
+    """Redemptions so far and reservations other sales hold of the limited rewards this op
+    asks for (stock locked first)."""
     limited = sorted({r.reward_id for r in map(program.reward, (i["reward_id"] for i in
                                                                 op.get("redeem", [])))
                       if r is not None and (r.stock or r.limit_per_member)})
     for reward_id in limited:
         if program.reward(reward_id).stock:
             store.lock_reward(reward_id)
-    return store.redemptions(limited, member_id)
+    carried = {i["reservation_id"] for i in op.get("redeem", []) if "reservation_id" in i}
+    return reservations.counts(store, limited, member_id, exclude=carried)
 
 
 def _over_limit(reward, everyone: int, mine: int) -> str:
@@ -275,14 +282,17 @@ def lookup(store: LedgerStore, program: Program, request: dict,
     state = member_state(store, program, member.member_id)
     balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
     offered = program.rewards(state)
-    used = store.redemptions([r.reward_id for r in offered if r.stock or r.limit_per_member],
-                             member.member_id)
+    used = reservations.counts(store, [r.reward_id for r in offered
+                                       if r.stock or r.limit_per_member], member.member_id)
     rewards = [{"reward_id": r.reward_id, "name": r.name[:64], "cost": r.cost,
                 "discount_minor": r.discount_minor, "affordable": r.cost <= balance}
                for r in offered if not _over_limit(r, *used.get(r.reward_id, (0, 0)))][:50]
-    return {"v": 1, "found": True,
-            "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
-            "balance": balance, "rewards": rewards, "program_version": program.version}
+    reply = {"v": 1, "found": True,
+             "member": {"id": member.member_id, "tier": member.tier[:32], "name": member.name[:64]},
+             "balance": balance, "rewards": rewards, "program_version": program.version}
+    if offers := personal_offers(program, state):  # contract v1.1: only when there are some
+        reply["offers"] = offers
+    return reply
 
 
 def _asked(store: LedgerStore, program: Program, token: dict | None, asker: tuple[str, str],

@@ -88,8 +88,9 @@ def ledger_acl(user: str = LEDGER_USER) -> list[str]:
     any_kiosk = f"{topics.ROOT}/stores/+/kiosks/+"
     return [f"user {user}",
             f"topic read {topics.ALL_OPS}", f"topic read {topics.ALL_LOOKUPS}",
-            f"topic read {topics.LOOKUP}",
+            f"topic read {topics.LOOKUP}", f"topic read {topics.ALL_RESERVES}",
             f"topic write {any_kiosk}/acks", f"topic write {any_kiosk}/lookup-reply",
+            f"topic write {any_kiosk}/reserve-reply",
             f"topic write {any_kiosk}/config",
             f"topic readwrite {topics.PROGRAM}", f"topic readwrite {topics.CAPABILITIES}",
             f"topic read {topics.ALL_STATUS}"]
@@ -103,6 +104,8 @@ def kiosk_acl(k: KioskAccount) -> list[str]:
             f"topic read {topics.lookup_reply(k.store, k.kiosk)}",
             f"topic read {topics.ROOT}/stores/{k.store}/kiosks/{k.kiosk}/config",
             f"topic write {topics.lookup(k.store, k.kiosk)}",
+            f"topic write {topics.reserve(k.store, k.kiosk)}",
+            f"topic read {topics.reserve_reply(k.store, k.kiosk)}",
             f"topic read {topics.basket(k.store, k.lane)}",
             f"topic write {topics.member(k.store, k.lane)}",
             f"topic write {topics.redemption(k.store, k.lane)}",

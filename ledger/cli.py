@@ -28,6 +28,7 @@ COMMANDS = [
     "ledger.commands.adjust",
     "ledger.commands.consent",
     "ledger.commands.report",
+    "ledger.commands.segments",
 ]
 
 

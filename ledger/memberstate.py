@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ledger import db as dbm
+from ledger.segment_book import member_segments
 from ledger.store import LedgerStore
 from program.engine import Basket, MemberState, Program, TierReview, parse_time
 
@@ -36,6 +37,8 @@ def member_state(store: LedgerStore, program: Program, member_id: str,
             facts["birth_month"] = store.birth_month(member_id)
         if basket is not None and any(p.limited for p in program.promotions):
             facts["promo_uses"] = store.promo_uses(member_id, program.local_day(basket))
+    if targeted := program.targeted_segments():  # segment offers (docs/segments.md)
+        facts = {**facts, "segments": sorted(member_segments(store, member_id, targeted, now))}
     return MemberState(member_id, member.balance, member.tier, facts)
 
 

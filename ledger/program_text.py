@@ -93,6 +93,7 @@ def _reward(r: Reward) -> str:
         f"tiers {', '.join(r.tiers)}" if r.tiers else "",
         f"stock {r.stock} in all" if r.stock else "",
         f"{r.limit_per_member} per member" if r.limit_per_member else "",
+        f"segments {', '.join(r.segments)}" if r.segments else "",
     ]
     return f"reward {r.reward_id} ({r.name}): {r.cost} pts, {kind}" + "".join(
         f", {x}" for x in limits if x
@@ -114,5 +115,6 @@ def _promotion(pr: Promotion) -> str:
         "in the member's birth month" if pr.birthday_month else "",
         f"at most {pr.limit_per_day} per member per day" if pr.limit_per_day else "",
         f"at most {pr.limit_ever} per member" if pr.limit_ever else "",
+        f"segments {', '.join(pr.segments)}" if pr.segments else "",
     ]
     return text + "".join(f", {c}" for c in conditions if c)

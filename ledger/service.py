@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 
 from ledger import acks as ack_bodies
+from ledger import reserve
 from ledger.ack_out import publish_acks
 from ledger.apply import apply_in_savepoint, lookup
 from ledger.batch import apply_batch
@@ -64,6 +65,13 @@ class LookupIn:
     asker: tuple[str, str]  # the kiosk (store, kiosk) whose topic the request names
 
 
+@dataclass(frozen=True)
+class ReserveIn:
+    request: dict
+    correlation: bytes | None
+    asker: tuple[str, str]  # the kiosk whose topic the request names: its reply topic
+
+
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
                  program: Program | None = None, username: str = "", password: str = "",
@@ -77,6 +85,8 @@ class LedgerService:
         self.published_version: int | None = None
         self.ops: list[OpIn] = []  # received, not yet applied (network thread only)
         self.lookups: queue.Queue = queue.Queue()
+        self.reserves: list[ReserveIn] = []  # applied like ops, on the network thread
+        self.reserve_s = reserve.reservations.HOLD_S  # a reservation's life
         self.applied_total = 0
         self.batches_total = 0  # transactions; applied_total / batches_total is the mean batch
         self._stop = threading.Event()
@@ -91,6 +101,7 @@ class LedgerService:
         self.link.subscribe(topics.shared(topics.ALL_OPS), 1)
         self.link.subscribe(topics.shared(topics.ALL_LOOKUPS), 1)
         self.link.subscribe(topics.shared(topics.LOOKUP), 1)
+        self.link.subscribe(topics.shared(topics.ALL_RESERVES), 1)
 
     # -- paho's thread: validate, queue --------------------------------------------------
     def _on_message(self, msg: Incoming) -> None:
@@ -104,7 +115,7 @@ class LedgerService:
             self._legacy_lookup(msg)
             return
         parts = topics.parse_kiosk_topic(msg.topic)
-        if parts is None or parts[2] not in ("ops", "lookup"):
+        if parts is None or parts[2] not in ("ops", "lookup", "reserve"):
             raise messages.BadMessage(f"not a topic the ledger reads: {msg.topic!r}")
         store, kiosk, leaf = parts
         if leaf == "ops":
@@ -114,6 +125,9 @@ class LedgerService:
                 log.warning("op %s from %s/%s rejected: %s", op_id, store, kiosk, reason)
                 self.ops.append(OpIn(store, kiosk, {"op_id": op_id}, True, reason))
             return
+        if leaf == "reserve":
+            self._reserve_in(msg, store, kiosk)
+            return
         # The ACL lets only this kiosk write its lookup topic: answer on its own reply topic.
         reply_topic = topics.lookup_reply(store, kiosk)
         if msg.response_topic and msg.response_topic != reply_topic:
@@ -121,6 +135,15 @@ class LedgerService:
                                       f"{msg.response_topic!r} is not its own {reply_topic!r}")
         request = messages.decode("lookup_request", msg.payload)
         self.lookups.put(LookupIn(request, reply_topic, msg.correlation, (store, kiosk)))
+
+    def _reserve_in(self, msg: Incoming, store: str, kiosk: str) -> None:
+        """A reserve request (v1.1): answered only on this kiosk's own reserve-reply topic."""
+        reply_topic = topics.reserve_reply(store, kiosk)
+        if msg.response_topic and msg.response_topic != reply_topic:
+            raise messages.BadMessage(f"reserve_request from {store}/{kiosk}: response topic "
+                                      f"{msg.response_topic!r} is not its own {reply_topic!r}")
+        request = messages.decode("reserve_request", msg.payload)
+        self.reserves.append(ReserveIn(request, msg.correlation, (store, kiosk)))
 
     def _legacy_lookup(self, msg: Incoming) -> None:
         """A lookup on the shared topic: who sent it is unknown, so the reply goes only to a
@@ -140,7 +163,8 @@ class LedgerService:
 
     def start(self, timeout: float = 15.0) -> bool:
         """Start the threads and connect; True once connected."""
-        messages.prepare("op", "ack", "lookup_request", "lookup_reply", "op_batch")
+        messages.prepare("op", "ack", "lookup_request", "lookup_reply", "op_batch",
+                         "reserve_request", "reserve_reply")
         # Opening checks the schema (SQLite: brings it up to date) before any thread runs.
         self._refresh_programs(LedgerStore(self.db_path), close=True)
         thread = threading.Thread(target=self._lookup_loop, name="ledger-lookup", daemon=True)
@@ -165,7 +189,7 @@ class LedgerService:
         now = time.monotonic()
         if now < self._next_db_try or self._stop.is_set():
             return
-        if not self.ops and now < self._next_program_check:
+        if not self.ops and not self.reserves and now < self._next_program_check:
             return
         try:
             self._store = self._store or LedgerStore(self.db_path)
@@ -175,11 +199,12 @@ class LedgerService:
             while self.ops:
                 batch, self.ops = self.ops[:MAX_BATCH], self.ops[MAX_BATCH:]
                 self._apply_batch(self._store, batch)
+            self._answer_reserves(self._store)
         except Exception as exc:  # noqa: BLE001 - the database went away: reconnect later
             # What was not committed is not acked; each kiosk resends its ops.
             log.error("database error (%s); ops not acked, reconnecting in %.0f s: %s",
                       type(exc).__name__, DB_RETRY_S, str(exc).strip()[:300])
-            self.ops = []
+            self.ops, self.reserves = [], []  # an unanswered kiosk tells its customer to retry
             self._store = _close(self._store)
             self._next_db_try = time.monotonic() + DB_RETRY_S
 
@@ -204,6 +229,18 @@ class LedgerService:
         # After COMMIT: an ack always stands for a durable result.
         publish_acks(self.link.publish,
                      ((item.store, item.kiosk, item.batched, result) for item, result in acks))
+
+    def _answer_reserves(self, store: LedgerStore) -> None:
+        """Each reserve request in its own transaction, answered after its commit."""
+        while self.reserves:
+            item = self.reserves.pop(0)
+            with store.transaction():
+                body = reserve.answer(store, self.program, item.request, item.asker,
+                                      self.trust, hold_s=self.reserve_s)
+            if body is not None:
+                self.link.publish(topics.reserve_reply(*item.asker),
+                                  messages.encode("reserve_reply", body), 1,
+                                  correlation=item.correlation, response_topic=None)
 
     def _program_for(self, op: dict) -> Program:
         return self.fixed_program or self.book.for_op(op)

@@ -7,6 +7,7 @@ Every payload read from the broker goes through :func:`decode`; anything wrong
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from importlib import resources
@@ -19,7 +20,7 @@ VERSION = 1  # the "v" field of every contract v1 payload (topics.ROOT is loyalt
 MAX_PAYLOAD = limits.PAYLOAD_BYTES
 SCHEMA_NAMES = ("basket", "member", "redemption", "op", "ack", "lookup_request",
                 "lookup_reply", "status", "program", "refund", "notice", "op_batch", "ack_batch",
-                "capabilities")
+                "capabilities", "reserve_request", "reserve_reply")
 # A batch's items are the single message's schema (the file says so with a $ref; it is written
 # in when loaded, so validators and the AsyncAPI documents need no reference resolution).
 BATCH_ITEMS = {"op_batch": ("ops", "op"), "ack_batch": ("acks", "ack")}
@@ -148,9 +149,28 @@ def nesting(obj: object) -> int:
     return deepest
 
 
+class Checked(dict):
+    """A message validated against schema ``checked_as`` when it was made, with that schema
+    unchanged since (``digest``): ``encode`` does not check it again. The kiosk's queued ops
+    are checked once, when queued, not again on every send (docs/benchmarks.md, Pi-class)."""
+
+    def __init__(self, checked_as: str, body: dict) -> None:
+        super().__init__(body)
+        self.checked_as = checked_as
+
+
+@cache
+def digest(name: str) -> str:
+    """A short fingerprint of schema ``name`` as this code applies it (limits included)."""
+    text = json.dumps(schema(name), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def encode(name: str, obj: dict) -> bytes:
-    """Validate our own outgoing message too, so a bug never reaches a peer."""
-    validate(name, obj)
+    """Validate our own outgoing message too, so a bug never reaches a peer (a ``Checked``
+    message of this schema was validated when it was made)."""
+    if getattr(obj, "checked_as", None) != name:
+        validate(name, obj)
     try:
         data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate ("\\ud800") read from a peer's JSON

@@ -15,6 +15,8 @@ large share of its CPU at thousands of ops per second.
 
 Both lean on paho internals (``_create_socket``, ``_packet_queue``), hence the upper bound on
 paho's version in setup.cfg; tests/test_paho_tuned.py checks the behaviour they must keep.
+``python -m bench.bench_paho_tuned`` measures each patch on and off (docs/benchmarks.md, replay
+section): re-measure it before raising that bound, and drop a patch that no longer pays.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every topic name of contract v1 (v1.1: refund and notice added; v1.2: capabilities), in one
+"""Every topic name of contract v1 (v1.1: refund and notice added; v1.2: capabilities; v1.1 also reserve), in one
 place."""
 
 from __future__ import annotations
@@ -61,6 +61,17 @@ def lookup_reply(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/lookup-reply"
 
 
+def reserve(store: str, kiosk: str) -> str:
+    """Where this kiosk asks the ledger to hold (or give back) a limited reward (v1.1): only it
+    may write here, so the ledger answers on this kiosk's own ``reserve_reply``."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/reserve"
+
+
+def reserve_reply(store: str, kiosk: str) -> str:
+    """Where the ledger answers this kiosk's reservations (the MQTT 5 response topic)."""
+    return f"{ROOT}/stores/{store}/kiosks/{kiosk}/reserve-reply"
+
+
 def status(store: str, kiosk: str) -> str:
     return f"{ROOT}/stores/{store}/kiosks/{kiosk}/status"
 
@@ -87,6 +98,7 @@ PROGRAM = f"{ROOT}/program"
 CAPABILITIES = f"{ROOT}/ledger/capabilities"
 ALL_OPS = f"{ROOT}/stores/+/kiosks/+/ops"
 ALL_LOOKUPS = f"{ROOT}/stores/+/kiosks/+/lookup"
+ALL_RESERVES = f"{ROOT}/stores/+/kiosks/+/reserve"
 ALL_STATUS = f"{ROOT}/stores/+/kiosks/+/status"
 
 

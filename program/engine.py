@@ -42,6 +42,12 @@ class Basket:
                    msg.get("created_at", "") if at is None else at)
 
 
+def in_segments(segments: tuple[str, ...], member: MemberState) -> bool:
+    """A targeted offer reaches only members in one of its segments: the ledger puts the
+    member's in ``facts["segments"]``, a kiosk those the lookup reply listed in ``offers``."""
+    return not segments or bool(set(segments) & set(member.facts.get("segments", ())))
+
+
 @dataclass(frozen=True)
 class Reward:
     reward_id: str
@@ -53,6 +59,11 @@ class Reward:
     tiers: tuple[str, ...] = ()  # only members of these tiers may take it (empty: everyone)
     stock: int = 0  # redemptions in all, across members (0: no limit)
     limit_per_member: int = 0  # redemptions per member, ever (0: no limit)
+    segments: tuple[str, ...] = ()  # only members of one of these (facts["segments"]; empty: all)
+
+    def reaches(self, member: MemberState) -> bool:
+        """Whether the member may have it: their tier, and their segments when it is targeted."""
+        return (not self.tiers or member.tier in self.tiers) and in_segments(self.segments, member)
 
     def discount_for(self, basket: Basket | None) -> int:
         """The discount in minor units this reward gives on ``basket``."""
@@ -101,12 +112,15 @@ class Promotion:
     birthday_month: bool = False  # only in the member's birth month (facts["birth_month"])
     limit_per_day: int = 0  # times per member per local day (0: no limit)
     limit_ever: int = 0  # times per member, ever
+    segments: tuple[str, ...] = ()  # only members of one of these (facts["segments"]; empty: all)
 
     @property
     def limited(self) -> bool:
         return bool(self.limit_per_day or self.limit_ever)
 
     def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
+        if not in_segments(self.segments, member):
+            return False
         if self.birthday_month and member.facts.get("birth_month") != local.month:
             return False
         today, ever = member.facts.get("promo_uses", {}).get(self.promo_id, (0, 0))
@@ -192,6 +206,11 @@ class Program(Protocol):
 
     def rewards(self, member: MemberState) -> list[Reward]: ...
 
+    def targeted_segments(self) -> set[str]:
+        """The segments the program's rewards and promotions are limited to (the ledger reads
+        a member's membership only of these, into facts["segments"])."""
+        ...
+
     def reward(self, reward_id: str) -> Reward | None: ...
 
     def tier_for(self, member: MemberState) -> str: ...
@@ -240,6 +259,9 @@ class DefaultProgram:
 
     def rewards(self, member: MemberState) -> list[Reward]:
         return list(self.catalogue)
+
+    def targeted_segments(self) -> set[str]:
+        return set()  # nothing targeted
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)

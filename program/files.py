@@ -7,6 +7,7 @@ for a file, the file: ``shop.toml: earning.rounding must be one of ['down', 'nea
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -23,6 +24,7 @@ from program.bounds import check_limits
 from program.engine import Promotion, PunchCard, Reward
 from program.errors import ProgramError
 from program.rules import RuleProgram, Tier
+from program.segments import RFM_SEGMENTS, parse_segments
 
 MAX_FILE = 256 * 1024
 
@@ -111,6 +113,8 @@ def program_from_body(body: dict) -> RuleProgram:
     earning = body.get("earning", {})
     tiers = _tiers(body.get("tiers", []))
     tier_ids = {t.tier_id for t in tiers} | {"member"}
+    segment_ids = {d.segment_id for d in parse_segments(body.get("segments", []))}
+    segment_ids |= set(RFM_SEGMENTS)
     try:
         ZoneInfo(body.get("timezone", "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
@@ -136,8 +140,10 @@ def program_from_body(body: dict) -> RuleProgram:
         tier_hold_days=body.get("tier_hold_days", 0),
         tier_review=_review_day(body.get("tier_review")),
         tier_grace_days=body.get("tier_grace_days", 0),
-        catalogue=_rewards(body.get("rewards", []), tier_ids),
-        promotions=_promotions(body.get("promotions", []), tier_ids),
+        catalogue=_targeted(_rewards(body.get("rewards", []), tier_ids), body.get("rewards", []),
+                            segment_ids, "rewards"),
+        promotions=_targeted(_promotions(body.get("promotions", []), tier_ids),
+                             body.get("promotions", []), segment_ids, "promotions"),
         punch_cards=_punch_cards(body.get("punch_cards", [])))
 
 
@@ -204,6 +210,18 @@ def _promotions(items: list[dict], tier_ids: set[str]) -> tuple[Promotion, ...]:
             tuple(p.get("categories", ())), _known(p.get("tiers", []), tier_ids, where),
             p.get("birthday_month", False), p.get("limit_per_member_per_day", 0),
             p.get("limit_per_member", 0)))
+    return tuple(out)
+
+
+def _targeted(built: tuple, items: list[dict], known: set[str], what: str) -> tuple:
+    """Rewards or promotions with their ``segments`` (an RFM segment or one of [[segments]])."""
+    out = []
+    for i, (thing, item) in enumerate(zip(built, items, strict=True)):
+        for name in item.get("segments", ()):
+            if name not in known:
+                raise ProgramError(f"{what}[{i}] ({item['id']}).segments names segment {name!r},"
+                                   " which is neither an RFM segment nor in [[segments]]")
+        out.append(dataclasses.replace(thing, segments=tuple(item.get("segments", ()))))
     return tuple(out)
 
 

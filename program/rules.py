@@ -80,7 +80,8 @@ class RuleProgram:
         """Whether pricing reads MemberState.facts (the ledger computes them only then)."""
         return bool(self.tiers or self.max_points_per_day or self.first_visit_bonus
                     or self.expire_after_days or self.punch_cards
-                    or any(p.birthday_month or p.limited for p in self.promotions))
+                    or any(p.birthday_month or p.limited for p in self.promotions)
+                    or bool(self.targeted_segments()))  # facts["segments"]
 
     # -- earning -------------------------------------------------------------------------
     def quote(self, basket: Basket, member: MemberState) -> Quote:
@@ -242,7 +243,10 @@ class RuleProgram:
         return dt.datetime(year, month, day, tzinfo=ZoneInfo(self.timezone)).astimezone(dt.UTC)
 
     def rewards(self, member: MemberState) -> list[Reward]:
-        return [r for r in self.catalogue if not r.tiers or member.tier in r.tiers]
+        return [r for r in self.catalogue if r.reaches(member)]
+
+    def targeted_segments(self) -> set[str]:
+        return {s for x in (*self.catalogue, *self.promotions) for s in x.segments}
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.catalogue if r.reward_id == reward_id), None)

@@ -21,9 +21,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# What crosses the store-to-central bridge: ops, status and lookups up, acks, lookup
-# replies, the program and the ledger's capabilities down. Everything per lane (basket,
-# member, redemption, refund, notice) stays local.
+# What crosses the store-to-central bridge: ops, status, lookups and reservations up, acks,
+# lookup and reserve replies, the program and the ledger's capabilities down. Everything per
+# lane (basket, member, redemption, refund, notice) stays local.
 # Lookup replies cross at QoS 0: Mosquitto (2.0.11) leaves Nagle's algorithm on the bridge's
 # own socket (set_tcp_nodelay covers accepted sockets only), so the bridge's PUBACK for a reply,
 # which the central broker answers with a delayed ACK, held the next lookup request for up
@@ -34,8 +34,10 @@ BRIDGE_TOPICS = (
     "loyalty/v1/stores/{store}/kiosks/+/status out 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup out 1",
     "loyalty/v1/ledger/lookup out 1",
+    "loyalty/v1/stores/{store}/kiosks/+/reserve out 1",
     "loyalty/v1/stores/{store}/kiosks/+/acks in 1",
     "loyalty/v1/stores/{store}/kiosks/+/lookup-reply in {reply_qos}",
+    "loyalty/v1/stores/{store}/kiosks/+/reserve-reply in 1",
     "loyalty/v1/program in 1",
     "loyalty/v1/ledger/capabilities in 1",
 )

@@ -40,6 +40,7 @@ ROLE_OPERATIONS = {
         ("receive", "acks"),
         ("send", "kioskLookup"),
         ("send", "lookup"),
+        ("send", "reserve"),
         ("send", "status"),
         ("receive", "program"),
         ("receive", "capabilities"),
@@ -51,6 +52,7 @@ ROLE_OPERATIONS = {
         ("send", "acks"),
         ("receive", "kioskLookup"),
         ("receive", "lookup"),
+        ("receive", "reserve"),
         ("receive", "status"),
         ("send", "program"),
         ("send", "capabilities"),
@@ -111,6 +113,10 @@ def test_send_and_receive_are_said_from_the_roles_side(role):
             op for op in doc["operations"].values() if op["channel"]["$ref"] == "#/channels/lookup"
         )
         assert lookup["reply"]["channel"]["$ref"] == "#/channels/lookupReply"
+        reserve = next(
+            op for op in doc["operations"].values() if op["channel"]["$ref"] == "#/channels/reserve"
+        )
+        assert reserve["reply"]["channel"]["$ref"] == "#/channels/reserveReply"
 
 
 def test_security_and_servers_are_described():

@@ -90,6 +90,52 @@ def test_signal_plays_in_the_background_on_the_real_pins(factory):
         feedback.close()
 
 
+def test_signals_play_in_order_on_one_long_lived_thread(factory):
+    """One player thread for the kiosk's life (a thread per tap cost the frame time), and
+    patterns signalled back to back play one after another, in the order signalled."""
+    timeline, players, done = Timeline(factory), set(), threading.Event()
+
+    def sleep(seconds):
+        players.add(threading.current_thread())
+        timeline(seconds)
+        if len(timeline.steps) == 1 + 3 + 5:
+            done.set()
+    feedback = GpioFeedback(GPIO, factory, sleep=sleep)
+    try:
+        for pattern in ("ok", "error", "reward"):
+            feedback.signal(pattern)
+        assert done.wait(5), timeline.steps
+        assert [state for state, _ in timeline.steps] == [
+            "GB", "RB", "-", "RB", "GB", "-", "GB", "-", "GB"]
+        assert len(players) == 1 and next(iter(players)) is not threading.current_thread()
+    finally:
+        feedback.close()
+    assert not any(t.is_alive() for t in players)  # close ends the player
+
+
+def test_patterns_still_queued_at_close_do_not_touch_the_pins(factory):
+    started, release = threading.Event(), threading.Event()
+
+    def sleep(seconds):
+        started.set()
+        release.wait(5)
+    feedback = GpioFeedback(GPIO, factory, sleep=sleep)
+    buzzer = factory.pin(GPIO["buzzer"])
+    feedback.signal("ok")
+    assert started.wait(5)
+    feedback.signal("error")  # queued behind "ok"
+    closer = threading.Thread(target=feedback.close)
+    closer.start()
+    for _ in range(100):  # until close has begun (it then waits for "ok" to end)
+        if feedback.closed:
+            break
+        threading.Event().wait(0.01)
+    release.set()
+    closer.join(5)
+    assert not closer.is_alive()
+    assert sum(1 for s in buzzer.states if s.state) == 1  # the "ok" beep only
+
+
 def start_buttons(factory, hold_seconds=5.0):
     events, got = [], threading.Event()
 

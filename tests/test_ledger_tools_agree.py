@@ -82,6 +82,7 @@ def test_lookup_of_an_unknown_card_exits_1_with_the_program_version(tmp_path):
 # print for it.
 EVERY_RULE = {
     "version": 3,
+    "segments": [{"id": "lapsed", "all": [{"last_purchase_days": {"min": 30}}]}],
     "name": "All Rules",
     "currency": "EUR",
     "minor_per_unit": 1000,
@@ -117,6 +118,7 @@ EVERY_RULE = {
             "sku": "mug-1",
             "amount_minor": 1200,
             "tiers": ["gold"],
+            "segments": ["champions", "lapsed"],
             "stock": 25,
             "limit_per_member": 2,
         },
@@ -147,6 +149,7 @@ EVERY_RULE = {
             "skus": ["cake"],
             "categories": ["food"],
             "tiers": ["gold"],
+            "segments": ["champions", "lapsed"],
             "birthday_month": True,
             "limit_per_member_per_day": 1,
             "limit_per_member": 4,
@@ -171,13 +174,13 @@ SHOWN = [
     "reviewed every year on 02-01",
     "keeps it 14 days more",
     "reward mug (Mug): 300 pts, free mug-1 (else 1200 off), tiers gold, stock 25 in all,"
-    " 2 per member",
+    " 2 per member, segments champions, lapsed",
     "reward tenth (Tenth off): 90 pts, 10% off",
     "reward two (Two off): 60 pts, 200 off",
     "punch card cups (Cups): every 8 of cup, tea: +70 pts",
     "promotion bday (Birthday): x3 +11 pts, days sat, hours 08:00-11:30, 2026-01-01 to"
     " 2026-12-31, min spend 500, skus cake, categories food, tiers gold, in the member's birth"
-    " month, at most 1 per member per day, at most 4 per member",
+    " month, at most 1 per member per day, at most 4 per member, segments champions, lapsed",
     "honoured for 12 h",
 ]
 

@@ -35,7 +35,23 @@ def register(subs) -> None:
     p.add_argument("--no-batches", dest="batches", action="store_false",
                    help="speak contract v1.0 only: one op per message, no capabilities message"
                    " (kiosks then send single ops)")
+    p.add_argument("--reserve-minutes", type=_minutes, default=10.0,
+                   help="how long a kiosk's reservation of a limited reward (stock, per member)"
+                   " holds before it lapses (default 10)")
     p.set_defaults(func=_serve)
+
+
+def _minutes(text: str) -> float:
+    """A reservation's life in minutes: above 0, at most a day (the reply's expires_in_s)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0 < value <= 1440:
+        raise argparse.ArgumentTypeError(f"{text} minutes: give more than 0, at most 1440")
+    return value
 
 
 def _serve(args) -> int:
@@ -57,6 +73,7 @@ def _serve(args) -> int:
     service = LedgerService(args.db, args.host, args.port, args.worker,
                             username=args.username, password=password, program_key=key,
                             batches=args.batches, trust=trust)
+    service.reserve_s = args.reserve_minutes * 60
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

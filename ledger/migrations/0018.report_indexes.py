@@ -3,7 +3,7 @@ month, not the whole table (docs/reports.md, bench/bench_reports.py)."""
 
 from yoyo import step
 
-__depends__ = {"0015.profiles"}
+__depends__ = {"0017.reservations"}
 
 steps = [
     step("CREATE INDEX baskets_at ON baskets(at)", "DROP INDEX baskets_at"),
