@@ -102,7 +102,8 @@ class Recorder:
 
     def pick(self) -> dict:
         """The most telling message of each kind: the member as the ledger first confirmed it, the
-        status of a running kiosk (not its last will), the first of the others."""
+        status of a running kiosk (not its last will), a sale's op and its ack (a refund's may
+        arrive first), the first of the others."""
         with self._lock:
             seen = {k: list(v) for k, v in self.seen.items()}
         chosen = {name: bodies[0] for name, bodies in seen.items()}
@@ -113,7 +114,12 @@ class Recorder:
         chosen["status"] = next(
             (s for s in seen.get("status", []) if s["state"] == "online"), chosen.get("status")
         )
-        return chosen
+        sales = [o for o in seen.get("op", []) if o.get("kind") == "sale" and o.get("redeem")]
+        chosen["op"] = sales[0] if sales else chosen.get("op")
+        sale_ids = {o["op_id"] for o in sales}
+        chosen["ack"] = next((a for a in seen.get("ack", []) if a["op_id"] in sale_ids),
+                             chosen.get("ack"))
+        return {k: v for k, v in chosen.items() if v is not None}
 
 
 def _refund_the_cake(recorder: Recorder) -> None:
