@@ -48,19 +48,8 @@ def refunded(
 ) -> dict:
     """A refund applied: points taken back, redeemed points returned, what the balance could
     not cover; ``notes``: what it asked for that was not refunded, and why."""
-    ack = {
-        "v": 1,
-        "op_id": op_id,
-        "status": "applied",
-        "member_id": member_id,
-        "balance": balance,
-        "tier": tier,
-        "earned": 0,
-        "redeemed": 0,
-        "taken_back": taken_back,
-        "returned": returned,
-        "shortfall": shortfall,
-    }
+    ack = {**applied(op_id, member_id, balance, tier, 0, 0), "taken_back": taken_back,
+           "returned": returned, "shortfall": shortfall}
     if notes:
         ack["reason"] = "; ".join(notes)[:MAX_REASON]
     return ack
