@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,13 +142,8 @@ class Outbox:
 
     def add_many(self, ops: Iterable[tuple[dict, str, int]]) -> list[int]:
         """Group commit: several (op, member_key, points_delta) in one transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             seqs = [self._insert(op, None, key, delta) for op, key, delta in ops]
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         self._depth += len(seqs)
         return seqs
 
@@ -162,8 +158,7 @@ class Outbox:
         return self._write_once(op, basket_id, basket_id)
 
     def _write_once(self, op: dict, basket_id: str | None, voids: str | None) -> int | None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             seq = None
             queued = self.db.execute("SELECT 1 FROM ops WHERE op_id=?", (op["op_id"],)).fetchone()
             paid = voids is None or self.db.execute(
@@ -174,13 +169,21 @@ class Outbox:
                 if voids is not None:
                     self.db.execute("UPDATE baskets SET status='voided' WHERE basket_id=?",
                                     (voids,))
+        if seq is not None:
+            self._depth += 1
+        return seq
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE): committed, or rolled back
+        on any error, the error raised again."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        if seq is not None:
-            self._depth += 1
-        return seq
 
     def _insert(self, op: dict, basket_id: str | None, member_key: str, delta: int) -> int:
         if self._depth >= self.max_ops:
@@ -197,32 +200,22 @@ class Outbox:
         ids = [(i,) for i in op_ids]
         if not ids:
             return 0
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             before = self.db.total_changes
             self.db.executemany("DELETE FROM ops WHERE op_id=?", ids)
             removed = self.db.total_changes - before
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         self._depth -= removed
         return removed
 
     def reject(self, op_id: str, reason: str) -> bool:
         """The ledger refused the op: keep it in ``rejected`` for reports, out of the queue."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate():
             row = self.db.execute("SELECT kiosk_seq, payload FROM ops WHERE op_id=?",
                                   (op_id,)).fetchone()
             if row:
                 self.db.execute("INSERT OR REPLACE INTO rejected VALUES (?,?,?,?,?)",
                                 (op_id, row[0], row[1], reason, time.time()))
                 self.db.execute("DELETE FROM ops WHERE op_id=?", (op_id,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         if row:
             self._depth -= 1
         return bool(row)
