@@ -114,11 +114,13 @@ class Recorder:
         chosen["status"] = next(
             (s for s in seen.get("status", []) if s["state"] == "online"), chosen.get("status")
         )
-        sales = [o for o in seen.get("op", []) if o.get("kind") == "sale" and o.get("redeem")]
+        # the sale may have travelled inside a batch: look in them too
+        ops = seen.get("op", []) + [o for b in seen.get("op_batch", []) for o in b["ops"]]
+        acks = seen.get("ack", []) + [a for b in seen.get("ack_batch", []) for a in b["acks"]]
+        sales = [o for o in ops if o.get("kind") == "sale" and o.get("redeem")]
         chosen["op"] = sales[0] if sales else chosen.get("op")
         sale_ids = {o["op_id"] for o in sales}
-        chosen["ack"] = next((a for a in seen.get("ack", []) if a["op_id"] in sale_ids),
-                             chosen.get("ack"))
+        chosen["ack"] = next((a for a in acks if a["op_id"] in sale_ids), chosen.get("ack"))
         return {k: v for k, v in chosen.items() if v is not None}
 
 
