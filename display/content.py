@@ -81,6 +81,8 @@ def _member(m: v.MemberRecognised, w: Words) -> Content:
         lines.append(f"> {r.name} {w.num(r.cost)}")
     elif any(r.affordable for r in m.rewards):
         lines.append(w(_("Reward available")))
+    # a personal offer is why the shop targeted this member: it comes before the routine lines
+    lines += [w(_("For you: {offer}"), offer=name) for name in m.offers]
     if m.projected_earn:
         lines.append(w(_("+{points} today"), points=w.pts(m.projected_earn)))
     if m.tier:

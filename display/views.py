@@ -48,6 +48,7 @@ class MemberRecognised:
     next_goal: str = ""  # e.g. "Free coffee" or "Gold"
     progress: float = 0.0  # 0..1 towards next_goal
     unverified: bool = False  # plain UID card
+    offers: tuple[str, ...] = ()  # names of the member's personal offers (segment-targeted)
 
 
 @dataclass(frozen=True)

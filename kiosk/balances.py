@@ -28,7 +28,7 @@ def projected_earn(program: Program, basket: dict | None, member: Member | None,
     """What ``basket`` would earn ``member`` (the ledger's last balance and tier), at ``at``."""
     if basket is None:
         return 0
-    state = MemberState(member.member_id, member.balance, member.tier) if member else MemberState()
+    state = member.state() if member else MemberState()
     return program.quote(Basket.from_message(basket, at), state).earn
 
 

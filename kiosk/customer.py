@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from codes import tokens
 from drivers import base as d
+from program.engine import MemberState
 
 
 @dataclass
@@ -17,6 +18,15 @@ class Member:
     tier: str = "member"
     balance: int = 0
     known: bool = False  # the ledger confirmed the member exists
+    # offer id -> name: the personal offers the ledger's last lookup reply listed (kept with
+    # the cached member, so offline the kiosk still prices what it was last told)
+    offers: dict[str, str] = field(default_factory=dict)
+
+    def state(self, balance: int | None = None) -> MemberState:
+        """What the kiosk prices this member with: the ledger's balance (or ``balance``), tier,
+        and the targeted offers the ledger said reach them (program.engine.in_segments)."""
+        return MemberState(self.member_id, self.balance if balance is None else balance,
+                           self.tier, {"offers": tuple(self.offers)})
 
 
 @dataclass

@@ -56,6 +56,12 @@ def listed(lookup_reply: dict) -> tuple[str, ...] | None:
     return tuple(r["reward_id"] for r in lookup_reply["rewards"])
 
 
+def offers(lookup_reply: dict) -> dict[str, str]:
+    """Offer id -> name: the member's personal offers the lookup reply lists (contract v1.1;
+    none from a ledger that sends no ``offers``)."""
+    return {o["offer_id"]: o["name"] for o in lookup_reply.get("offers", ())}
+
+
 def limited(reward: Reward) -> bool:
     """Only the ledger can tell whether it is left: stock, or a count per member."""
     return bool(reward.stock or reward.limit_per_member)

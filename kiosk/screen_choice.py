@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from display import views as v
 from kiosk.customer import Customer, Member, offers_enrolment
 from kiosk.redemptions import offered
-from program.engine import MemberState, Program
+from program.engine import Program
 
 
 def reward_choices(program: Program, member: Member, balance: int,
@@ -16,7 +16,7 @@ def reward_choices(program: Program, member: Member, balance: int,
                    online: bool = True, held: Sequence[str] = ()) -> list[v.RewardChoice]:
     """The rewards offered this member (kiosk.redemptions.offered: ``listed`` are the ids of
     the ledger's lookup reply), each marked affordable from ``balance``."""
-    state = MemberState(member.member_id, balance, member.tier)
+    state = member.state(balance)
     return [v.RewardChoice(r.reward_id, r.name, r.cost, r.cost <= balance)
             for r in offered(program, state, listed, online, held)]
 
@@ -38,7 +38,8 @@ def customer_view(c: Customer, balance: int, projected_earn: int, pending: int,
     return v.MemberRecognised(
         name=c.member.name, balance=balance, tier=c.member.tier, projected_earn=projected_earn,
         pending=pending, balance_is_cached=not c.answered, rewards=tuple(rewards),
-        selected=c.selected, unverified=c.token.kind == "uid" and not c.token.verified)
+        selected=c.selected, unverified=c.token.kind == "uid" and not c.token.verified,
+        offers=tuple(c.member.offers.values()))
 
 
 def technician_view(kiosk_id: str, address: str, link_state: str, queue_depth: int,

@@ -316,7 +316,7 @@ class Session(Checkout, Reserving):
         if msg["found"]:
             m = msg["member"]
             c.member = Member(m["id"], m.get("name") or short_card(c.token), m.get("tier", "member"),
-                              msg.get("balance", 0), known=True)
+                              msg.get("balance", 0), known=True, offers=redemptions.offers(msg))
             self.balances.remember(token_key(c.token), c.member, self.cfg["lookup"]["cache_size"])
             c.listed = redemptions.listed(msg)
         self._attach()

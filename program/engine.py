@@ -42,10 +42,15 @@ class Basket:
                    msg.get("created_at", "") if at is None else at)
 
 
-def in_segments(segments: tuple[str, ...], member: MemberState) -> bool:
+def in_segments(segments: tuple[str, ...], member: MemberState, offer_id: str = "") -> bool:
     """A targeted offer reaches only members in one of its segments: the ledger puts the
-    member's in ``facts["segments"]``, a kiosk those the lookup reply listed in ``offers``."""
-    return not segments or bool(set(segments) & set(member.facts.get("segments", ())))
+    member's segments in ``facts["segments"]``; a kiosk knows no segments, only the offer ids
+    the ledger's lookup reply listed for the member, in ``facts["offers"]``."""
+    if not segments:
+        return True
+    if "offers" in member.facts:  # a kiosk: the ledger already decided who is in
+        return offer_id in member.facts["offers"]
+    return bool(set(segments) & set(member.facts.get("segments", ())))
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,8 @@ class Reward:
 
     def reaches(self, member: MemberState) -> bool:
         """Whether the member may have it: their tier, and their segments when it is targeted."""
-        return (not self.tiers or member.tier in self.tiers) and in_segments(self.segments, member)
+        return ((not self.tiers or member.tier in self.tiers)
+                and in_segments(self.segments, member, self.reward_id))
 
     def discount_for(self, basket: Basket | None) -> int:
         """The discount in minor units this reward gives on ``basket``."""
@@ -119,7 +125,7 @@ class Promotion:
         return bool(self.limit_per_day or self.limit_ever)
 
     def applies(self, basket: Basket, member: MemberState, local: dt.datetime) -> bool:
-        if not in_segments(self.segments, member):
+        if not in_segments(self.segments, member, self.promo_id):
             return False
         if self.birthday_month and member.facts.get("birth_month") != local.month:
             return False
