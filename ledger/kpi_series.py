@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ledger import journal_days
 from ledger.report_scope import Period, Scope, day_iso
 from ledger.store import LedgerStore
 
@@ -104,15 +105,23 @@ def trend(ledger: LedgerStore, period: Period, scope: Scope, currency: str) -> d
         found[key].update(
             baskets=_int(paid), member_baskets=_int(member), revenue_minor=_int(revenue)
         )
+    for key, issued, redeemed in _journal_trend(ledger, period, scope, width):
+        found[key].update(issued=_int(issued), redeemed=_int(redeemed))
+    return found
+
+
+def _journal_trend(ledger: LedgerStore, period: Period, scope: Scope, width: int) -> list[tuple]:
+    """(bucket, issued, redeemed): the whole ledger's from the day sums (ledger.journal_days),
+    a store's from its members' entries."""
+    if scope.whole:
+        return journal_days.trend(ledger, period, width)
     base, base_values = scope.journal_members(period.end_iso)
-    for key, issued, redeemed in ledger.db.execute(
+    return ledger.db.execute(
         f"SELECT substr(at, 1, {width}), SUM(CASE WHEN points > 0 AND kind IN ('earn',"
         " 'bonus', 'adjust') THEN points END), SUM(CASE WHEN kind = 'redeem' THEN -points"
         f" END) FROM journal WHERE at >= ? AND at < ?{base} GROUP BY 1",
         [period.start_iso, period.end_iso, *base_values],
-    ).fetchall():
-        found[key].update(issued=_int(issued), redeemed=_int(redeemed))
-    return found
+    ).fetchall()
 
 
 def cohorts(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:

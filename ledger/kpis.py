@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ledger import journal_days
 from ledger.report_scope import Period, Scope
 from ledger.store import LedgerStore
 from program.engine import Promotion
@@ -112,23 +113,13 @@ def points(
 ) -> dict:
     """The period's points; ``outstanding`` at its end when the caller knows it already (the
     one figure that reads every journal entry, not only the period's)."""
-    base, base_values = scope.journal_members(period.end_iso)
-    row = ledger.db.execute(
-        "SELECT SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END),"
-        " SUM(CASE WHEN kind = 'redeem' THEN -points END),"
-        " SUM(CASE WHEN kind = 'expire' THEN -points END),"
-        " SUM(CASE WHEN kind = 'refund' THEN -points END), SUM(points)"
-        f" FROM journal WHERE at >= ? AND at < ?{base}",
-        [period.start_iso, period.end_iso, *base_values],
-    ).fetchone()
+    if scope.whole:  # the day sums hold the same figures (ledger.journal_days)
+        row = journal_days.sums(ledger, period)
+        if outstanding is None:
+            outstanding = _int(journal_days.outstanding(ledger, period))
+    else:
+        row, outstanding = _scoped_points(ledger, period, scope, outstanding)
     issued, redeemed, expired, refunded, net = (_int(v) for v in row)
-    if outstanding is None:
-        outstanding = _int(
-            ledger.db.execute(
-                f"SELECT SUM(points) FROM journal WHERE at < ?{base}",
-                [period.end_iso, *base_values],
-            ).fetchone()[0]
-        )
     value = s.point_value_minor
     return {
         "issued": issued,
@@ -141,6 +132,30 @@ def points(
         "redemption_rate": ratio(redeemed, issued),
         "breakage": ratio(expired, redeemed + expired),
     }
+
+
+def _scoped_points(
+    ledger: LedgerStore, period: Period, scope: Scope, outstanding: int | None
+) -> tuple[tuple, int]:
+    """kpis.points' sums and outstanding for a store, lane or kiosk: from the entries of its
+    members."""
+    base, base_values = scope.journal_members(period.end_iso)
+    row = ledger.db.execute(
+        "SELECT SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END),"
+        " SUM(CASE WHEN kind = 'redeem' THEN -points END),"
+        " SUM(CASE WHEN kind = 'expire' THEN -points END),"
+        " SUM(CASE WHEN kind = 'refund' THEN -points END), SUM(points)"
+        f" FROM journal WHERE at >= ? AND at < ?{base}",
+        [period.start_iso, period.end_iso, *base_values],
+    ).fetchone()
+    if outstanding is None:
+        outstanding = _int(
+            ledger.db.execute(
+                f"SELECT SUM(points) FROM journal WHERE at < ?{base}",
+                [period.end_iso, *base_values],
+            ).fetchone()[0]
+        )
+    return row, outstanding
 
 
 def tiers(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
@@ -159,12 +174,15 @@ def tiers(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
 
 def rewards(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
     """Redemptions per reward in the period, most redeemed first."""
-    base, values = scope.journal_members(period.end_iso)
-    rows = ledger.db.execute(
-        "SELECT reason, COUNT(*), SUM(-points) FROM journal WHERE kind = 'redeem' AND at >= ?"
-        f" AND at < ?{base} GROUP BY reason ORDER BY COUNT(*) DESC, reason",
-        [period.start_iso, period.end_iso, *values],
-    ).fetchall()
+    if scope.whole:
+        rows = journal_days.redemptions(ledger, period)
+    else:
+        base, values = scope.journal_members(period.end_iso)
+        rows = ledger.db.execute(
+            "SELECT reason, COUNT(*), SUM(-points) FROM journal WHERE kind = 'redeem' AND at >= ?"
+            f" AND at < ?{base} GROUP BY reason ORDER BY COUNT(*) DESC, reason",
+            [period.start_iso, period.end_iso, *values],
+        ).fetchall()
     return {r[0]: {"redemptions": _int(r[1]), "points": _int(r[2])} for r in rows}
 
 
