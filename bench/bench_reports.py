@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import machine
-from ledger import report
+from ledger import journal_days, report
 from ledger.facts import BASKET_COLUMNS
 from ledger.report_scope import Period, Scope
 from ledger.store import LedgerStore
@@ -200,14 +200,57 @@ CASES = (
 )
 
 
-def measure(db: str, scale: float, postgres: bool) -> list[tuple]:
+class _Entries:
+    """The ledger's SQL as it was before the journal's day sums (migration 0021): the whole
+    ledger's points, redemptions and trend summed over the journal's entries, for the same
+    run's comparison. The day sums' readers are swapped for the entries' own queries."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self.db, self.store = store.db, store
+
+    def __enter__(self):
+        self.saved = {n: getattr(journal_days, n) for n in ("sums", "outstanding",
+                                                          "redemptions", "trend")}
+        journal_days.sums = lambda ledger, p: ledger.db.execute(
+            f"SELECT {_ENTRY_ISSUED}, {journal_days.REDEEMED},"
+            " SUM(CASE WHEN kind = 'expire' THEN -points END),"
+            " SUM(CASE WHEN kind = 'refund' THEN -points END), SUM(points)"
+            " FROM journal WHERE at >= ? AND at < ?", [p.start_iso, p.end_iso]).fetchone()
+        journal_days.outstanding = lambda ledger, p: ledger.db.execute(
+            "SELECT SUM(points) FROM journal WHERE at < ?", [p.end_iso]).fetchone()[0]
+        journal_days.redemptions = lambda ledger, p: ledger.db.execute(
+            "SELECT reason, COUNT(*), SUM(-points) FROM journal WHERE kind = 'redeem'"
+            " AND at >= ? AND at < ? GROUP BY reason ORDER BY COUNT(*) DESC, reason",
+            [p.start_iso, p.end_iso]).fetchall()
+        journal_days.trend = lambda ledger, p, width: ledger.db.execute(
+            f"SELECT substr(at, 1, {width}), {_ENTRY_ISSUED}, {journal_days.REDEEMED}"
+            " FROM journal WHERE at >= ? AND at < ? GROUP BY 1", [p.start_iso, p.end_iso]
+        ).fetchall()
+        return self.store
+
+    def __exit__(self, *exc) -> None:
+        for name, fn in self.saved.items():
+            setattr(journal_days, name, fn)
+
+
+_ENTRY_ISSUED = "SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END)"
+
+
+def measure(db: str, scale: float, postgres: bool, with_duckdb: bool = True) -> list[tuple]:
     store = LedgerStore(db)
     took = fill(store, scale)
     s = report.settings(store)
     rows = []
-    engines = [("ledger SQL", store)]
+    with _Entries(store) as before:  # the same run's baseline, and its figures
+        rows += [("ledger SQL, journal entries (before 0021)", name,
+                  f"{timed(before, period, scope, s):.2f}", "") for name, period, scope in CASES]
+        old_figures = report.build(store, MONTH, Scope(), s)
+    rows.append(("ledger SQL, day sums", "same figures as over the entries (month)",
+                 "yes" if report.build(store, MONTH, Scope(), s) == old_figures else "NO", ""))
+    engines = [("ledger SQL, day sums", store)]
     try:
-        engines.append(("DuckDB", duck(db, postgres)))
+        if with_duckdb:
+            engines.append(("DuckDB", duck(db, postgres)))
     except Exception as exc:  # noqa: BLE001 - say why the comparison is missing, keep going
         rows.append(("DuckDB unavailable", str(exc).splitlines()[0], "", ""))
     for engine, target in engines:
@@ -225,7 +268,7 @@ def measure(db: str, scale: float, postgres: bool) -> list[tuple]:
     return [("load", load, "", ""), *rows]
 
 
-def run(scale: float, only: str = "") -> str:
+def run(scale: float, only: str = "", with_duckdb: bool = True) -> str:
     from simulation.local_postgres import LocalPostgres, pg_bin
 
     size = ", ".join(f"{int(v * scale):,} {k}" for k, v in FULL.items())
@@ -241,7 +284,7 @@ def run(scale: float, only: str = "") -> str:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         if only in ("", "sqlite"):
-            for engine, name, secs, _ in measure(str(Path(tmp) / "ledger.db"), scale, False):
+            for engine, name, secs, _ in measure(str(Path(tmp) / "ledger.db"), scale, False, with_duckdb):
                 out.append(f"| SQLite | {engine} | {name} | {secs} |")
         if only in ("", "postgresql") and pg_bin() is not None:
             cluster = LocalPostgres(fsync=False).start()
@@ -250,7 +293,7 @@ def run(scale: float, only: str = "") -> str:
                 from ledger import db as dbm
 
                 dbm.upgrade(url)
-                for engine, name, secs, _ in measure(url, scale, True):
+                for engine, name, secs, _ in measure(url, scale, True, with_duckdb):
                     out.append(f"| PostgreSQL | {engine} | {name} | {secs} |")
             finally:
                 cluster.stop()
@@ -261,8 +304,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.1, help="fraction of the issue's size")
     ap.add_argument("--only", choices=("sqlite", "postgresql"), default="")
+    ap.add_argument("--no-duckdb", action="store_true", help="leave the DuckDB comparison out")
     args = ap.parse_args()
-    print(run(args.scale, args.only))
+    print(run(args.scale, args.only, not args.no_duckdb))
 
 
 if __name__ == "__main__":
