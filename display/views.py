@@ -91,6 +91,14 @@ class Enrolled:
 
 
 @dataclass(frozen=True)
+class AccountLink:
+    """"Scan to see your account": the ledger's signed link to the member's page as a QR code.
+    Shown, never stored: the kiosk keeps no personal data past the screen."""
+
+    url: str
+
+
+@dataclass(frozen=True)
 class Offline:
     """Network down: points are saved and will be added."""
 
@@ -132,5 +140,5 @@ class Technician:
 
 View = (
     Idle | Reading | BasketTotal | MemberRecognised | RewardHeld | PointsAdded | NotApplied
-    | EnrolOffer | Enrolled | Offline | Trouble | ErrorMessage | Technician
+    | EnrolOffer | Enrolled | AccountLink | Offline | Trouble | ErrorMessage | Technician
 )
