@@ -197,7 +197,8 @@ class KioskApp:
         if msg.topic == topics.acks(k["store"], k["id"]):
             return self._ack_events(msg.payload)
         if msg.topic == topics.CAPABILITIES:
-            return e.LedgerCapabilities(batches.batch_limit(msg.payload))
+            return e.LedgerCapabilities(batches.batch_limit(msg.payload),
+                                        batches.contract(msg.payload))
         if msg.topic == topics.refund(k["store"], k["lane"]):
             return e.RefundRequested(read_refund(msg.payload))
         if msg.topic == topics.lookup_reply(k["store"], k["id"]):

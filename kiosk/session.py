@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from display import views as v
 from drivers import base as d
-from kiosk import basket_switch, lane_messages, notices, ops, redemptions
+from kiosk import account_links, basket_switch, lane_messages, notices, ops, redemptions
 from kiosk import events as e
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
@@ -68,6 +68,7 @@ class Session(Checkout, Reserving):
         self.screen = ScreenTimer(ports.show, ports.monotonic)
         self.result = ResultScreen(self.screen)  # a paid basket's preview, until its ack
         self.technician = False
+        self.links = account_links.AccountLinks()  # "scan to see your account" (v1.3)
 
     # -- dispatch -------------------------------------------------------------------
     def handle(self, event: object) -> None:
@@ -123,6 +124,9 @@ class Session(Checkout, Reserving):
 
     # -- buttons ----------------------------------------------------------------------
     def on_ButtonPressed(self, ev: d.ButtonPressed) -> None:
+        if ev.held and ev.button == "select" and self._member_on_screen():
+            self._ask_link(self.customer.token, on_request=True)  # "show me my account"
+            return
         if ev.held:
             self.technician = not self.technician
             self.refresh()
@@ -152,6 +156,10 @@ class Session(Checkout, Reserving):
             self._hold_reward(c, rewards[c.selected].reward_id)
 
     def _press_cancel(self) -> None:
+        if self.screen.result_up() and isinstance(self.screen.last_view, v.AccountLink):
+            self.screen.clear()  # close the code; the member stays attached
+            self.refresh()
+            return
         c = self.customer
         if c is None:
             return
@@ -238,6 +246,7 @@ class Session(Checkout, Reserving):
         if (why := self._save_op(None, "enrol", op, token_key(c.token), 0)) is not None:
             log.error("enrol op NOT saved: %s", why)
             return
+        self.links.joined(op["op_id"], c.token, self.ports.monotonic())
         self.screen.show_result(v.Enrolled(saved_offline=not self.ports.online()))
         self.ports.signal("ok")
         self.customer = None
@@ -305,6 +314,9 @@ class Session(Checkout, Reserving):
         self.out.lookup(ops.lookup_request(c.token), c.lookup_id.encode())
 
     def on_LookupAnswered(self, ev: e.LookupAnswered) -> None:
+        if (ask := self.links.answered(ev.correlation)) is not None:
+            self._show_link(account_links.link_of(ev.msg), ask.on_request)
+            return
         c = self.customer
         if c is None or ev.correlation != c.lookup_id:
             return  # a late answer for someone who has gone
@@ -327,9 +339,42 @@ class Session(Checkout, Reserving):
         if op is not None:
             self.pos.after_ack(op.body, ev.msg)
         self.result.ack(ev.msg)  # the ledger's figures replace the preview still up
+        if (token := self.links.joined_token(ev.msg, self.ports.monotonic())) is not None:
+            self._ask_link(token, on_request=False)  # a new member: their page, to complete
 
     def on_LedgerCapabilities(self, ev: e.LedgerCapabilities) -> None:
         self.replayer.use_batches(ev.max_ops_per_batch)
+        self.links.contract = ev.contract
+
+    # -- "scan to see your account" (kiosk.account_links) -----------------------------------------
+    def _member_on_screen(self) -> bool:
+        c = self.customer
+        return c is not None and c.member.known and not self.technician
+
+    def _ask_link(self, token: d.Token, on_request: bool) -> None:
+        """Ask the ledger for the link to the page of ``token``'s member (contract v1.3)."""
+        if not (self.links.available() and self.ports.online()):
+            if on_request:  # an older ledger has no links to give
+                why = "No account page here" if self.ports.online() else \
+                    "Your account needs the network"
+                self.screen.show_result(v.ErrorMessage(why))
+                self.ports.signal("error")
+            return
+        deadline = self.ports.monotonic() + self.cfg["lookup"]["timeout_ms"] / 1000
+        correlation = self.links.ask(deadline, on_request)
+        self.out.lookup(ops.lookup_request(token, ask_link=True), correlation.encode())
+
+    def _show_link(self, link: str, on_request: bool) -> None:
+        if not link:
+            if on_request:  # no web address configured at the ledger, or the member is gone
+                self.screen.show_result(v.ErrorMessage("No account page here"))
+            return
+        if (self.screen.result_up() and not on_request
+                and not isinstance(self.screen.last_view, v.Enrolled)):
+            self.links.waiting = link  # "Points added" first; the code when it has been read
+            return
+        self.screen.show_result(v.AccountLink(link), account_links.SCREEN_S)
+        self.ports.signal("ok")
 
     # -- network and time ---------------------------------------------------------------------------------
     def on_LinkUp(self, ev: e.LinkUp) -> None:
@@ -351,11 +396,17 @@ class Session(Checkout, Reserving):
 
     def on_Tick(self, ev: e.Tick) -> None:
         self._reserve_overdue(ev.now)
+        if (late := self.links.overdue(ev.now)) is not None and late.on_request:
+            self.screen.show_result(v.ErrorMessage("Your account needs the network"))
         c = self.customer
         if c and not c.answered and c.lookup_deadline and ev.now >= c.lookup_deadline:
             c.lookup_deadline = 0.0
             self.refresh()  # no answer in time: show the cached or pending figure, marked
         if self.screen.expired(ev.now):
+            if link := self.links.waiting:
+                self.links.waiting = ""
+                self.screen.show_result(v.AccountLink(link), account_links.SCREEN_S)
+                return
             self.refresh()
 
     # -- screens -----------------------------------------------------------------------------------------

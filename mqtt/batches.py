@@ -22,7 +22,7 @@ import fastjsonschema
 
 from mqtt import limits, messages
 
-CONTRACT = "1.2"
+CONTRACT = "1.3"  # 1.3: lookups may ask for the member's account_link
 _HEAD = {"op_batch": b'{"v":1,"ops":[', "ack_batch": b'{"v":1,"acks":['}
 _TAIL = b"]}"
 _OP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -48,6 +48,15 @@ def batch_limit(payload: bytes) -> int:
     if not payload:
         return 1
     return min(messages.decode("capabilities", payload)["max_ops_per_batch"], limits.OPS_PER_BATCH)
+
+
+def contract(payload: bytes) -> tuple[int, int]:
+    """The contract version a capabilities message announces, as (major, minor); (1, 0) when
+    cleared (an older or rolled-back ledger)."""
+    if not payload:
+        return (1, 0)
+    major, minor = messages.decode("capabilities", payload)["contract"].split(".")
+    return int(major), int(minor)
 
 
 def decode_ops(payload: bytes | str, batches: bool = True) -> OpsMessage:

@@ -8,6 +8,7 @@ import sys
 
 from ledger.commands import add_db_option, open_store
 from ledger.commands.card_args import legacy_card_arg, number_arg, read_as_uid_but_number, uid_arg
+from ledger.commands.member_link import register_link
 from ledger.commands.member_profile import register_actions
 from mqtt.topics import id_arg
 
@@ -37,6 +38,7 @@ def register(subs) -> None:
                      help="for birthday-month promotions (the month only is kept)")
     add.set_defaults(func=_add)
     register_actions(sub)
+    register_link(sub)
 
 
 def _month(text: str) -> int:
