@@ -47,6 +47,7 @@ class LedgerStore:
         """
         self.path = str(path)
         self.postgres = dbm.is_postgres(self.path)
+        self._depth = 0  # transactions open (ledger.store.transaction nests as savepoints)
         if not readonly:
             self._check_schema()
         self.db = dbm.connect(self.path)
@@ -67,7 +68,33 @@ class LedgerStore:
     @contextmanager
     def transaction(self, pipeline: bool = False) -> Iterator:
         """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
-        waiting for each answer: a failed write is raised by the next read or ``sync()``."""
+        waiting for each answer: a failed write is raised by the next read or ``sync()``.
+        Inside another one it is a savepoint of it, so a change and its audit entry
+        (ledger.audit) can share the caller's transaction."""
+        if self._depth:
+            yield from self._savepoint()
+            return
+        self._depth = 1
+        try:
+            yield from self._outermost(pipeline)
+        finally:
+            self._depth = 0
+
+    def _savepoint(self) -> Iterator:
+        name = f"nested_{self._depth}"
+        self._depth += 1
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.db.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.db.execute(f"RELEASE SAVEPOINT {name}")
+
+    def _outermost(self, pipeline: bool) -> Iterator:
         with self.db.pipeline() if pipeline and self.postgres else nullcontext():
             self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             try:
