@@ -3,6 +3,7 @@ for tests (``Serving``), both saying where they listen once the socket is bound.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -28,6 +29,14 @@ class _Server(uvicorn.Server):
                 log.info("ledger web ready on http://%s:%d", self.config.host, self.port)
         finally:
             self.bound.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        """As uvicorn's, but a stop asked for by SIGTERM or Ctrl-C is a clean exit (status 0):
+        uvicorn would raise the signal again once it has shut down."""
+        with super().capture_signals():
+            yield
+            getattr(self, "_captured_signals", []).clear()
 
 
 def _server(db: str, settings: WebSettings, host: str, port: int) -> _Server:
