@@ -7,6 +7,7 @@ import os
 import sys
 
 from ledger.commands import add_db_option
+from mqtt.topics import id_arg
 
 DEFAULT_SECRET = "/var/lib/loyalty-ledger/web.secret"
 
@@ -16,6 +17,14 @@ def _port(text: str) -> int:
 
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"port {text!r} is not a number from 0 to 65535")
+    return int(text)
+
+
+def _period(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or not 5 <= int(text) <= 600:
+        raise argparse.ArgumentTypeError(f"period {text!r}: give whole seconds from 5 to 600")
     return int(text)
 
 
@@ -31,7 +40,27 @@ def register(subs) -> None:
                    f" (default {DEFAULT_SECRET})")
     p.add_argument("--insecure-cookies", action="store_true",
                    help="plain-http cookies and no HSTS: only for a test or demo on localhost")
+    p.add_argument("--link-key", default=os.environ.get("LEDGER_LINK_KEY", ""), metavar="FILE",
+                   help="the member links' key file (env LEDGER_LINK_KEY; `ledger members"
+                   " link-key`): without it there are no member pages")
+    p.add_argument("--qr-key", default=os.environ.get("LEDGER_QR_KEY", ""), metavar="PEM",
+                   help="the member QR signing key (env LEDGER_QR_KEY; `ledger qr --new-key`):"
+                   " without it the member's page shows no code")
+    p.add_argument("--qr-program", default="loyalty", type=id_arg,
+                   help="program id the member codes carry (the kiosks' [qr] program)")
+    p.add_argument("--qr-period", default=30, type=_period,
+                   help="member code rotation in seconds, 5-600 (the kiosks' [qr] period)")
     p.set_defaults(func=_web)
+
+
+def _member_page(args) -> dict:
+    """The member page's settings from the options; ValueError naming a bad key file."""
+    from codes import keys
+    from ledger import member_links
+
+    return {"links": member_links.load(args.link_key) if args.link_key else None,
+            "qr_key": keys.load_private(args.qr_key) if args.qr_key else None,
+            "qr_program": args.qr_program, "qr_period": args.qr_period}
 
 
 def _web(args) -> int:
@@ -41,8 +70,8 @@ def _web(args) -> int:
 
     try:
         settings = WebSettings(secret=load_secret(args.secret_file),
-                               https=not args.insecure_cookies)
-    except (SecretError, OSError) as exc:
+                               https=not args.insecure_cookies, **_member_page(args))
+    except (SecretError, OSError, ValueError) as exc:
         print(f"ledger web: {exc}", file=sys.stderr)
         return 2
     try:

@@ -18,6 +18,13 @@ class WebSettings:
     idle_minutes: int = 30  # a session unused this long ends
     absolute_hours: int = 12  # and any session ends this long after its login
     pool_size: int = 8  # database connections kept for requests (see ledger/web/pool.py)
+    # The member's page (ledger/web/pages/member.py): the keys its links are signed with
+    # (ledger.member_links.LinkKeys; None: no member pages), and the QR key, program and
+    # period of the member codes it shows (None: no code), as `ledger qr` makes them.
+    links: object = None
+    qr_key: object = None
+    qr_program: str = "loyalty"
+    qr_period: int = 30
 
 
 class SecretError(ValueError):

@@ -10,7 +10,12 @@ PAGES = [
     "ledger.web.pages.login",
     "ledger.web.pages.dashboard",
     "ledger.web.pages.audit",
+    "ledger.web.pages.member",
 ]
 
 # Paths a visitor may open without logging in (their names, as in the Route).
-PUBLIC = {"login", "login_form", "static"}
+PUBLIC = {"login", "login_form", "static", "member_link"}  # member_link checks its signed link
+# The member's page: no staff login, a member session instead (``@member_only``, pages/member.py);
+# tests/test_web_member_page.py checks each refuses a visitor without one.
+MEMBER = {"member_page", "member_profile", "member_consent", "member_export", "member_forget",
+          "member_logout"}
