@@ -62,14 +62,14 @@ def page_data(store: LedgerStore, program: Program, member_id: str,
 
 
 def _tier_name(program: Program, tier_id: str) -> str:
-    tier = next((t for t in getattr(program, "tiers", ()) if t.tier_id == tier_id), None)
+    tier = next((t for t in program.tiers if t.tier_id == tier_id), None)
     return tier.name if tier else tier_id
 
 
 def next_tier(program: Program, tier_id: str, facts: dict) -> NextTier | None:
     """The tier above ``tier_id`` and what the member still needs over the window (facts'
     ``window_points``, as the tier review reads them); None at the top or without tiers."""
-    tiers = list(getattr(program, "tiers", ()))
+    tiers = list(program.tiers)
     above = [t for t in tiers if program.tier_rank(t.tier_id) > program.tier_rank(tier_id)]
     if not above:
         return None
@@ -83,7 +83,7 @@ def expiry_schedule(store: LedgerStore, program: Program, member_id: str,
                     now: dt.datetime) -> list[Expiry]:
     """Points that will expire in the next EXPIRY_HORIZON_DAYS, week by week (the points a
     week adds): ledger.memberstate's rule, oldest points spent first, asked at later dates."""
-    days = getattr(program, "expire_after_days", 0)
+    days = program.expire_after_days
     if not days:
         return []
     out, before = [], _expirable(store, member_id, now, days)
