@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codes.tokens import token_key
+from ledger import audit
 from ledger import db as dbm
 from mqtt.timestamps import now_iso
 
@@ -86,10 +87,11 @@ class LedgerStore:
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
                    opening_balance: int = 0, tier: str = "member",
                    birth_month: int | None = None, card_keys: list[str] = (),
-                   home_store: str | None = None) -> str:
+                   home_store: str | None = None, actor: str | None = None,
+                   via: str = "cli") -> str:
         """Create a member with its cards (``cards`` are UIDs; ``card_keys`` token keys made by
         codes.card_numbers), an opening balance and a home store (None: every store's), as one
-        transaction."""
+        transaction (audited as ``actor``'s change when given)."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
@@ -104,6 +106,9 @@ class LedgerStore:
                 self.bind_key(member_id, key)
             if opening_balance:
                 self.journal(member_id, "adjust", opening_balance, reason="opening balance")
+            if actor is not None:
+                audit.record(self.db, actor, via, "member.add", member_id,
+                             {"cards": [*cards, *card_keys], "opening_balance": opening_balance})
         return member_id
 
     def create_member(self, member_id: str, name: str = "", tier: str = "member",
@@ -139,9 +144,22 @@ class LedgerStore:
             (member_id,)).fetchone()
         return MemberRow(row[0], row[1], row[2], int(row[3])) if row else None
 
+    def merged_target(self, member_id: str) -> str | None:
+        """The member ``member_id`` is now: itself, or the member a merge kept (a duplicate
+        stays as a tombstone naming it); None when there is no such member."""
+        for _ in range(8):  # a merge never points at a tombstone; the bound guards the loop
+            row = self.db.execute("SELECT merged_into FROM members WHERE member_id=?",
+                                  (member_id,)).fetchone()
+            if row is None or row[0] is None:
+                return member_id if row else None
+            member_id = row[0]
+        return None
+
     def find(self, who: str) -> MemberRow | None:
-        """A member by id, or by a card UID / code value as an operator would type it."""
-        found = self.member(who)
+        """A member by id (a merged duplicate's id finds the member kept), or by a card UID /
+        code value as an operator would type it."""
+        target = self.merged_target(who)
+        found = self.member(target) if target else None
         if found:
             return found
         for kind in ("uid", "ndef", "qr"):
@@ -188,9 +206,13 @@ class LedgerStore:
                  "reason", "at", "operator")
         return [dict(zip(names, r, strict=True)) for r in rows]
 
-    def adjust(self, member_id: str, points: int, reason: str, operator: str) -> int:
-        """A manual adjustment with its reason and operator, as one transaction; the new
-        balance. An adjustment never takes a balance below zero."""
+    def adjust(self, member_id: str, points: int, reason: str, operator: str,
+               actor: str | None = None, via: str = "cli") -> int:
+        """A manual adjustment with its reason and operator, as one transaction (audited as
+        ``actor``'s change); the new balance. An adjustment never takes a balance below zero,
+        and needs a reason."""
+        if not reason.strip():
+            raise LedgerError("an adjustment needs a reason")
         with self.transaction():
             self.lock_member(member_id)
             member = self.member(member_id)
@@ -202,6 +224,9 @@ class LedgerStore:
             self.db.execute(
                 "INSERT INTO journal(member_id, kind, points, reason, at, operator)"
                 " VALUES (?,?,?,?,?,?)", (member_id, "adjust", points, reason, now_iso(), operator))
+            if actor is not None:
+                audit.record(self.db, actor, via, "points.adjust", member_id,
+                             {"points": points, "reason": reason, "operator": operator})
             return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
@@ -228,7 +253,8 @@ class LedgerStore:
     def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
         """Balances and tiers, the members' rows held until commit on PostgreSQL: another
         worker's batch for the same members waits, so the balance each ack reports includes
-        everything committed before it (locked in one order, so two batches cannot deadlock)."""
+        everything committed before it (locked in one order, so two batches cannot deadlock).
+        Blocked members are left out: their ops take the careful way (ledger.blocks)."""
         if self.postgres and member_ids:
             self.db.execute("SELECT 1 FROM members WHERE member_id = ANY(?) ORDER BY member_id"
                             " FOR UPDATE", [sorted(member_ids)])
@@ -236,7 +262,8 @@ class LedgerStore:
         where, values = self.one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
-            f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}", values).fetchall()
+            f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}"
+            " AND m.blocked_at IS NULL", values).fetchall()
         return {r[0]: (int(r[2]), r[1]) for r in rows}
 
     def one_of(self, column: str, values: list) -> tuple[str, list]:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from ledger import profile_fields as pf
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 
 FIELDS = ("name", "email", "phone", "birth_date", "language")
@@ -117,7 +118,8 @@ def _update(args) -> int:
         )
         return 2
     try:
-        update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator)
+        update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator,
+               actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1
@@ -133,7 +135,7 @@ def _forget(args) -> int:
     if (who := member_id(store, args.member)) is None:
         return 1
     try:
-        cards = forget(store, who)
+        cards = forget(store, who, actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1
