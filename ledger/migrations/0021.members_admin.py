@@ -17,6 +17,21 @@ def _sqlite(conn) -> bool:
     return type(conn).__module__.startswith("sqlite3")
 
 
+def _trigrams(cur) -> bool:
+    """pg_trgm installed (it may need a database owner: on refusal, do without)."""
+    cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+    if cur.fetchone() is None:
+        return False
+    cur.execute("SAVEPOINT trgm")
+    try:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except Exception:  # noqa: BLE001 - no privilege: the prefix index serves instead
+        cur.execute("ROLLBACK TO SAVEPOINT trgm")
+        return False
+    cur.execute("RELEASE SAVEPOINT trgm")
+    return True
+
+
 def create(conn) -> None:
     cur = conn.cursor()
     for statement in (
@@ -33,12 +48,10 @@ def create(conn) -> None:
         cur.execute("CREATE INDEX member_profiles_email ON member_profiles(email)")
         return
     cur.execute("CREATE INDEX members_name_order ON members (lower(name), member_id)")
-    cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
-    if cur.fetchone() is None:  # prefix search only, on an index LIKE 'ab%' can use
+    if not _trigrams(cur):  # prefix search only, on an index LIKE 'ab%' can use
         cur.execute("CREATE INDEX members_name_prefix ON members (lower(name) text_pattern_ops)")
         cur.execute("CREATE INDEX member_profiles_email ON member_profiles (lower(email))")
         return
-    cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table, expr in (
         ("members_name_trgm", "members", "lower(name)"),
         ("member_profiles_email_trgm", "member_profiles", "lower(email)"),
