@@ -28,7 +28,7 @@ from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
 from kiosk.checkout import Checkout
-from kiosk.customer import Customer, Member, offers_enrolment, short_card, token_key
+from kiosk.customer import BLOCKED, Customer, Member, offers_enrolment, short_card, token_key
 from kiosk.outbox import Outbox
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
@@ -312,6 +312,9 @@ class Session(Checkout, Reserving):
         if msg["found"] and "member" not in msg:  # the schema cannot require it only if found
             log.warning("lookup reply says found but names no member: ignored")
             return
+        if not msg["found"] and msg.get("reason", "").startswith(BLOCKED):
+            self._refuse_blocked(c, msg["reason"])
+            return
         c.answered = True
         if msg["found"]:
             m = msg["member"]
@@ -321,6 +324,17 @@ class Session(Checkout, Reserving):
             c.listed = redemptions.listed(msg)
         self._attach()
         self.refresh()  # a confirmation still up (reward applied) stays up
+
+    def _refuse_blocked(self, c: Customer, reason: str) -> None:
+        """The ledger blocked this card (replaced) or its member: say so, offer no joining,
+        forget the cached member and let go of what was held. A sale paid all the same still
+        makes its op, which the ledger rejects and the kiosk keeps (`kiosk queue rejected`)."""
+        log.warning("lookup: %s", reason)
+        self._release_holds(c, publish=bool(c.held))
+        self.balances.forget(token_key(c.token))
+        self.customer = None
+        self.screen.show_result(v.ErrorMessage("Card blocked: ask staff"))
+        self.ports.signal("error")
 
     def on_AckReceived(self, ev: e.AckReceived) -> None:
         op = self.acks.receive(ev.msg)
