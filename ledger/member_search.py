@@ -72,24 +72,26 @@ def search(store: LedgerStore, query: str, offset: int = 0, limit: int = PAGE) -
         " ORDER BY lower(hit.name), hit.member_id LIMIT ? OFFSET ?) pg"
         " LEFT JOIN member_profiles p ON p.member_id = pg.member_id"
         " ORDER BY lower(pg.name), pg.member_id",
-        (*params, limit + 1, offset))
+        (*params, limit + 1, offset), index_first=len(text) >= TRIGRAM)
     hits = [Hit(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6] is not None) for r in rows]
     return Page(text, hits[:limit], offset, limit, len(hits) > limit)
 
 
-def _rows(store: LedgerStore, sql: str, params: tuple) -> list[tuple]:
-    """``sql``'s rows; on PostgreSQL, index first. The planner prices ``lower(name) LIKE`` per
-    row too cheaply and scans all 100,000 members rather than read the trigram index, about
-    five times slower here (docs/benchmarks.md); SET LOCAL keeps the choice to this statement.
+def _rows(store: LedgerStore, sql: str, params: tuple, index_first: bool) -> list[tuple]:
+    """``sql``'s rows; on PostgreSQL, for a substring search, index first. The planner prices
+    ``lower(name) LIKE '%...%'`` per row too cheaply and scans all 100,000 members rather than
+    read the trigram index, two to five times slower here (docs/benchmarks.md); SET LOCAL keeps
+    the choice to this statement, and the pipeline sends the four statements in one round trip.
     Inside a caller's transaction the statement runs as it is (no BEGIN/COMMIT of ours)."""
-    if not store.postgres or store.db.conn.info.transaction_status.name != "IDLE":
+    if not (store.postgres and index_first) or \
+            store.db.conn.info.transaction_status.name != "IDLE":
         return store.db.execute(sql, params).fetchall()
-    store.db.execute("BEGIN")
-    try:
+    with store.db.pipeline():
+        store.db.execute("BEGIN")
         store.db.execute("SET LOCAL enable_seqscan = off")
-        return store.db.execute(sql, params).fetchall()
-    finally:
+        cursor = store.db.execute(sql, params)
         store.db.execute("COMMIT")
+    return cursor.fetchall()
 
 
 ROW = "SELECT m.member_id, m.name, m.tier, m.blocked_at FROM members m"
