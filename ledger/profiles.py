@@ -244,8 +244,15 @@ def export(store: LedgerStore, member_id: str) -> dict:
         raise LedgerError(f"no member {member_id}")
     member = store.member(member_id)
     baskets = facts.baskets(store, "", "~", member_id=member_id)  # every time: ISO < "~"
+    block = store.db.execute("SELECT blocked_at, blocked_reason FROM members WHERE member_id=?",
+                             (member_id,)).fetchone()
+    blocked_cards = store.db.execute("SELECT token_key, blocked_at, reason FROM blocked_cards"
+                                     " WHERE member_id=? ORDER BY blocked_at", (member_id,))
     return {
-        "member": {"member_id": member_id, "tier": member.tier, "balance": member.balance},
+        "member": {"member_id": member_id, "tier": member.tier, "balance": member.balance,
+                   "blocked_at": block[0], "blocked_reason": block[1]},
+        "blocked_cards": [dict(zip(("card", "blocked_at", "reason"), r, strict=True))
+                          for r in blocked_cards.fetchall()],
         "profile": found.as_dict(),
         "cards": store.cards(member_id),
         "journal": store.history(member_id),

@@ -78,6 +78,7 @@ def member_id(store, who: str) -> str | None:
 
 
 def _show(args) -> int:
+    from ledger.member_admin import blocked
     from ledger.profiles import profile
 
     store = open_store(args)
@@ -88,6 +89,8 @@ def _show(args) -> int:
         print(json.dumps(found.as_dict(), ensure_ascii=False))
         return 0
     print(f"{found.member_id}: {found.name}" + (" (forgotten)" if found.forgotten_at else ""))
+    if block := blocked(store, found.member_id):
+        print(f"  blocked: since {block[0][:10]} ({block[1]})")
     for name in FIELDS[1:]:
         print(f"  {name.replace('_', ' ')}: {getattr(found, name) or '-'}")
     print(f"  labels: {' '.join(found.labels) or '-'}")
