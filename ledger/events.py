@@ -41,14 +41,30 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def emit(db, type_: str, member_id: str | None, data: dict, at: str | None = None) -> str:
-    """Record one event on ``db`` (an open transaction's connection); return its id."""
+COLUMNS = ("event_id", "type", "member_id", "data", "at")
+
+
+def row(type_: str, member_id: str | None, data: dict, at: str | None = None) -> tuple:
+    """One event as a row of ``COLUMNS``, for a batch written in one statement (store.write_many)."""
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}; known: {', '.join(TYPES)}")
-    event_id = "evt_" + uuid.uuid4().hex
+    return ("evt_" + uuid.uuid4().hex, type_, member_id, json.dumps(data, sort_keys=True),
+            at or now_iso())
+
+
+def emit(db, type_: str, member_id: str | None, data: dict, at: str | None = None) -> str:
+    """Record one event on ``db`` (an open transaction's connection); return its id."""
+    event = row(type_, member_id, data, at)
     db.execute("INSERT INTO events (event_id, type, member_id, data, at) VALUES (?, ?, ?, ?, ?)",
-               (event_id, type_, member_id, json.dumps(data, sort_keys=True), at or now_iso()))
-    return event_id
+               event)
+    return event[0]
+
+
+def emit_many(db, rows: list[tuple]) -> None:
+    """Rows made by ``row``, in one statement (a segment refresh moves many members at once)."""
+    if rows:
+        db.executemany("INSERT INTO events (event_id, type, member_id, data, at)"
+                       " VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def since(db, seq: int = 0, types: tuple[str, ...] = (), limit: int = 500) -> list[Event]:

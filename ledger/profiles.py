@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from ledger import facts
+from ledger import events, facts
 from ledger.store import LedgerError, LedgerStore, now_iso
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,10 @@ def update(
                 "INSERT INTO member_notes(member_id, note, operator, at) VALUES (?,?,?,?)",
                 (member_id, note, operator, now_iso()),
             )
+        # Which fields changed, never their values: a receiver asks the ledger for those.
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": sorted(fields), "labels_added": len(labels),
+                     "labels_removed": len(unlabel), "note": bool(note)})
     log.info(
         "member %s: profile updated (%s)",
         member_id,
@@ -189,6 +193,9 @@ def set_consent(
             " address, at) VALUES (?,?,?,?,?,?,?)",
             (member_id, channel, int(given), source, wording, address, at),
         )
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": [], "consent": {"channel": channel, "given": given,
+                                               "source": source, "wording": wording}})
     log.info(
         "member %s: consent %s %s (%s, wording %s)",
         member_id,
@@ -219,6 +226,7 @@ def forget(store: LedgerStore, member_id: str) -> int:
         store.db.execute("DELETE FROM member_notes WHERE member_id=?", (member_id,))
         store.db.execute("UPDATE consents SET address=NULL WHERE member_id=?", (member_id,))
         cards = store.db.execute("DELETE FROM tokens WHERE member_id=?", (member_id,)).rowcount
+        events.emit(store.db, "member.forgotten", member_id, {"cards_unbound": cards})
     log.info("member %s forgotten: personal data erased, %d cards unbound", member_id, cards)
     return cards
 

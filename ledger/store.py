@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codes.tokens import token_key
 from ledger import db as dbm
+from ledger import events
 from mqtt.timestamps import now_iso
 
 
@@ -95,6 +96,9 @@ class LedgerStore:
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
             self.create_member(member_id, name, tier, home_store)
+            events.emit(self.db, "member.created", member_id,
+                        {"source": "cli", "store": home_store, "tier": tier,
+                         "balance": opening_balance, "cards": len(cards) + len(card_keys)})
             if birth_month is not None:
                 self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
                                 (birth_month, member_id))
@@ -202,6 +206,9 @@ class LedgerStore:
             self.db.execute(
                 "INSERT INTO journal(member_id, kind, points, reason, at, operator)"
                 " VALUES (?,?,?,?,?,?)", (member_id, "adjust", points, reason, now_iso(), operator))
+            # The reason and operator are free text a person typed: the journal keeps them.
+            events.emit(self.db, "points.adjusted", member_id,
+                        {"points": points, "balance": member.balance + points})
             return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
@@ -251,11 +258,15 @@ class LedgerStore:
         size = 1 << (len(values) - 1).bit_length()
         return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
-    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = ()) -> None:
+    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = (),
+                   event_rows: list[tuple] = ()) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
-        reason), op rows (op_id, store, kiosk, kiosk_seq, result) and sale rows (op_id, store,
-        basket_id, member_id, body; ledger.sales) in a statement each."""
+        reason), op rows (op_id, store, kiosk, kiosk_seq, result), sale rows (op_id, store,
+        basket_id, member_id, body; ledger.sales) and event rows (ledger.events.row) in a
+        statement each."""
         at = now_iso()
+        if event_rows:
+            self.insert_rows("events", events.COLUMNS, list(event_rows))
         if sales:
             self.insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
                               [(*row, at) for row in sales])

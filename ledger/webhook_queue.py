@@ -1,0 +1,197 @@
+"""The webhook delivery queue, durable in the ledger's database: deliveries are made from events
+(each endpoint's cursor over events.seq), claimed when due, and settled with what the receiver
+answered.
+
+A claimed delivery is due again after ``lease`` (the HTTP timeout and a margin) unless its
+outcome is recorded first, so a runner killed mid-delivery loses nothing: the next runner sends
+it again, under the same webhook-id (at-least-once). A failure is retried on ``SCHEDULE`` with
+jitter, for up to ``GIVE_UP_AFTER`` from when the delivery was queued; then it is ``failed``
+(`ledger webhooks retry` queues it again with a fresh schedule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from dataclasses import dataclass
+
+from ledger import audit, events
+from ledger.store import LedgerError, LedgerStore
+from ledger.webhooks import Endpoint, endpoints, stamp
+
+# Seconds to wait after the 1st, 2nd, ... failed attempt; the last one repeats.
+SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
+GIVE_UP_AFTER = dt.timedelta(days=3)
+JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %, so retries do not arrive in step
+STATES = ("pending", "delivered", "failed")
+MAX_ERROR = 300
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivery_id: int
+    event_id: str
+    endpoint_id: str
+    state: str
+    attempts: int
+    next_attempt_at: str
+    last_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    created_at: str
+    type: str = ""
+
+
+def delay(attempts: int) -> dt.timedelta:
+    """How long after the ``attempts``-th failed attempt the next one goes."""
+    base = SCHEDULE[min(attempts, len(SCHEDULE)) - 1]
+    return dt.timedelta(seconds=base * random.uniform(1 - JITTER, 1 + JITTER))
+
+
+def horizon(store: LedgerStore) -> int:
+    """The highest events.seq below which every event is committed or never will be.
+
+    On PostgreSQL a transaction takes its seq when it inserts and may commit after a later one,
+    so a cursor past a visible event could skip one still in flight. A SHARE lock on events
+    waits for the transactions writing to it (and holds new writers for that moment only):
+    every seq up to the maximum read under it is settled. SQLite commits in seq order."""
+    with store.transaction() as db:
+        if store.postgres:
+            db.execute("LOCK TABLE events IN SHARE MODE")
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
+
+def enqueue(store: LedgerStore, now: dt.datetime, limit: int = 1000) -> int:
+    """Deliveries for the events after each enabled endpoint's cursor; how many were made."""
+    top, made = horizon(store), 0
+    for endpoint in endpoints(store):
+        if endpoint.enabled and endpoint.after_seq < top:
+            made += _enqueue_for(store, endpoint, top, now, limit)
+    return made
+
+
+def _enqueue_for(store: LedgerStore, endpoint: Endpoint, top: int, now: dt.datetime,
+                 limit: int) -> int:
+    got = [e for e in events.since(store.db, endpoint.after_seq, limit=limit) if e.seq <= top]
+    if not got:
+        return 0
+    wanted = [e for e in got if endpoint.wants(e.type)]
+    at, give_up = stamp(now), stamp(now + GIVE_UP_AFTER)
+    with store.transaction() as db:
+        for event in wanted:
+            db.execute("INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts,"
+                       " next_attempt_at, created_at, give_up_at) VALUES (?,?,?,?,?,?,?)"
+                       " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+                       (event.event_id, endpoint.endpoint_id, "pending", 0, at, at, give_up))
+        db.execute("UPDATE webhook_endpoints SET after_seq=? WHERE endpoint_id=? AND"
+                   " after_seq < ?", (got[-1].seq, endpoint.endpoint_id, got[-1].seq))
+    return len(wanted)
+
+
+def claim(store: LedgerStore, now: dt.datetime, lease: dt.timedelta,
+          limit: int = 50) -> list[Delivery]:
+    """Due deliveries of enabled endpoints, each counted as an attempt and due again after
+    ``lease`` should its outcome never be recorded (a runner killed mid-delivery)."""
+    skip = " FOR UPDATE OF d SKIP LOCKED" if store.postgres else ""  # runners side by side
+    with store.transaction() as db:
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM webhook_deliveries d JOIN webhook_endpoints p"
+            " ON p.endpoint_id = d.endpoint_id JOIN events e ON e.event_id = d.event_id"
+            " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND p.enabled = 1"
+            f" ORDER BY d.next_attempt_at, d.delivery_id LIMIT ?{skip}",
+            (stamp(now), limit)).fetchall()
+        for row in rows:
+            db.execute("UPDATE webhook_deliveries SET attempts = attempts + 1,"
+                       " next_attempt_at=?, last_attempt_at=? WHERE delivery_id=?",
+                       (stamp(now + lease), stamp(now), row[0]))
+    return [_delivery(r) for r in rows]
+
+
+def delivered(store: LedgerStore, delivery: Delivery, status: int) -> None:
+    _settle(store, delivery, "delivered", status, None, None)
+
+
+def failed_attempt(store: LedgerStore, delivery: Delivery, status: int | None, error: str,
+                   now: dt.datetime) -> str:
+    """Record a failed attempt; the delivery's state after it (pending again, or failed)."""
+    attempts = delivery.attempts + 1  # the claim counted it in the database, not in ``delivery``
+    at = now + delay(attempts)
+    row = store.db.execute("SELECT give_up_at FROM webhook_deliveries WHERE delivery_id=?",
+                           (delivery.delivery_id,)).fetchone()
+    state = "failed" if row is None or stamp(at) > row[0] else "pending"
+    _settle(store, delivery, state, status, error[:MAX_ERROR], stamp(at))
+    return state
+
+
+def gone(store: LedgerStore, delivery: Delivery, now: dt.datetime) -> None:
+    """The receiver answered 410 Gone: the delivery fails and the endpoint is disabled."""
+    with store.transaction() as db:
+        db.execute("UPDATE webhook_endpoints SET enabled=0, disabled_reason=? WHERE"
+                   " endpoint_id=?", (f"410 Gone at {stamp(now)}", delivery.endpoint_id))
+    _settle(store, delivery, "failed", 410, "410 Gone: endpoint disabled", None)
+
+
+def _settle(store: LedgerStore, delivery: Delivery, state: str, status: int | None,
+            error: str | None, next_at: str | None) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE webhook_deliveries SET state=?, last_status=?, last_error=?,"
+                   " next_attempt_at=COALESCE(?, next_attempt_at) WHERE delivery_id=?",
+                   (state, status, error, next_at, delivery.delivery_id))
+
+
+def retry(store: LedgerStore, delivery_id: int, now: dt.datetime, actor: str,
+          via: str = "cli") -> Delivery:
+    """Queue a delivery again now, with a fresh schedule (after a fix at the receiver)."""
+    found = get(store, delivery_id)
+    if found is None:
+        raise LedgerError(f"no webhook delivery {delivery_id} (see `ledger webhooks deliveries`)")
+    with store.transaction() as db:
+        db.execute("UPDATE webhook_deliveries SET state='pending', next_attempt_at=?,"
+                   " give_up_at=? WHERE delivery_id=?",
+                   (stamp(now), stamp(now + GIVE_UP_AFTER), delivery_id))
+        audit.record(db, actor, via, "webhook.retry", found.endpoint_id,
+                     {"delivery": delivery_id, "event_id": found.event_id})
+    return get(store, delivery_id)
+
+
+def get(store: LedgerStore, delivery_id: int) -> Delivery | None:
+    row = store.db.execute(f"SELECT {_COLUMNS} FROM webhook_deliveries d JOIN events e ON"
+                           " e.event_id = d.event_id WHERE d.delivery_id=?",
+                           (delivery_id,)).fetchone()
+    return _delivery(row) if row else None
+
+
+def deliveries(store: LedgerStore, endpoint_id: str | None = None, state: str | None = None,
+               limit: int = 50) -> list[Delivery]:
+    """The newest deliveries first, of one endpoint or state when given."""
+    sql, params = (f"SELECT {_COLUMNS} FROM webhook_deliveries d JOIN events e ON"
+                   " e.event_id = d.event_id WHERE 1=1", [])
+    if endpoint_id is not None:
+        sql, params = sql + " AND d.endpoint_id=?", [*params, endpoint_id]
+    if state is not None:
+        sql, params = sql + " AND d.state=?", [*params, state]
+    rows = store.db.execute(sql + " ORDER BY d.delivery_id DESC LIMIT ?",
+                            (*params, limit)).fetchall()
+    return [_delivery(r) for r in rows]
+
+
+def body(store: LedgerStore, event_id: str) -> str:
+    """The JSON a delivery posts, the same bytes on every attempt (Standard Webhooks' payload:
+    type, timestamp, data)."""
+    row = store.db.execute("SELECT type, member_id, data, at FROM events WHERE event_id=?",
+                           (event_id,)).fetchone()
+    if row is None:
+        raise LedgerError(f"no event {event_id}")
+    data = {"event_id": event_id, "member_id": row[1], **json.loads(row[2])}
+    return json.dumps({"type": row[0], "timestamp": row[3], "data": data}, sort_keys=True,
+                      separators=(",", ":"))
+
+
+_COLUMNS = ("d.delivery_id, d.event_id, d.endpoint_id, d.state, d.attempts, d.next_attempt_at,"
+            " d.last_attempt_at, d.last_status, d.last_error, d.created_at, e.type")
+
+
+def _delivery(row) -> Delivery:
+    return Delivery(int(row[0]), row[1], row[2], row[3], int(row[4]), row[5], row[6],
+                    None if row[7] is None else int(row[7]), row[8], row[9], row[10])
