@@ -60,19 +60,21 @@ class Runner:
         for delivery in due:
             if self.stopping.is_set():
                 break  # claimed but not sent: due again after its lease
-            self.send(delivery, urls[delivery.endpoint_id])
+            self.send(delivery, urls[delivery.endpoint_id], now)
         return len(due)
 
-    def send(self, delivery: queue.Delivery, url: str) -> None:
-        now = dt.datetime.now(dt.UTC)
+    def send(self, delivery: queue.Delivery, url: str, now: dt.datetime) -> None:
+        """Post one delivery and record the answer; ``now`` schedules a retry, while the
+        signature's timestamp is the wall clock's (the receiver checks it against its own)."""
+        wall = dt.datetime.now(dt.UTC)
         body = queue.body(self.store, delivery.event_id)
-        secrets = signing_secrets(self.store, delivery.endpoint_id, now)
+        secrets = signing_secrets(self.store, delivery.endpoint_id, wall)
         try:
             response = self.client.post(url, content=body.encode(),
-                                        headers=headers(delivery.event_id, body, secrets, now))
+                                        headers=headers(delivery.event_id, body, secrets, wall))
         except httpx.HTTPError as exc:
-            self._failed(delivery, None, f"{type(exc).__name__}: {exc}" if str(exc)
-                         else type(exc).__name__)
+            why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self._failed(delivery, None, why, now)
             return
         status = response.status_code
         if 200 <= status < 300:
@@ -83,11 +85,11 @@ class Runner:
             queue.gone(self.store, delivery, now)
             log.warning("endpoint %s answered 410 Gone: disabled", delivery.endpoint_id)
         else:
-            self._failed(delivery, status, f"HTTP {status} {response.reason_phrase}".strip())
+            self._failed(delivery, status, f"HTTP {status} {response.reason_phrase}".strip(), now)
 
-    def _failed(self, delivery: queue.Delivery, status: int | None, error: str) -> None:
-        state = queue.failed_attempt(self.store, delivery, status, error,
-                                     dt.datetime.now(dt.UTC))
+    def _failed(self, delivery: queue.Delivery, status: int | None, error: str,
+                now: dt.datetime) -> None:
+        state = queue.failed_attempt(self.store, delivery, status, error, now)
         log.warning("delivery %d (%s) to %s: %s; %s", delivery.delivery_id, delivery.type,
                     delivery.endpoint_id, error,
                     "given up" if state == "failed" else "will retry")
