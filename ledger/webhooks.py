@@ -108,6 +108,18 @@ def endpoint(store: LedgerStore, endpoint_id: str) -> Endpoint:
     raise LedgerError(f"no webhook endpoint {endpoint_id!r} (see `ledger webhooks list`)")
 
 
+def resolve(store: LedgerStore, ref: str) -> Endpoint:
+    """The endpoint ``ref`` names: its id, or its URL when one endpoint has it."""
+    if ref.startswith("ep_"):
+        return endpoint(store, ref)
+    same = [e for e in endpoints(store) if e.url == ref]
+    if len(same) != 1:
+        raise LedgerError(f"no webhook endpoint has the URL {ref!r}" if not same else
+                          f"{len(same)} endpoints have the URL {ref!r}; name one by its id:"
+                          f" {', '.join(e.endpoint_id for e in same)}")
+    return same[0]
+
+
 def signing_secrets(store: LedgerStore, endpoint_id: str, now: dt.datetime) -> list[str]:
     """The secrets a delivery is signed with now, newest first (two during a rotation)."""
     rows = store.db.execute("SELECT secret FROM webhook_secrets WHERE endpoint_id=? AND"

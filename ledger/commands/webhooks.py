@@ -20,6 +20,18 @@ def _endpoint_id(text: str) -> str:
     return text
 
 
+def _endpoint_ref(text: str) -> str:
+    """An endpoint's id, or its URL."""
+    if text.startswith(("http://", "https://")):
+        from ledger.webhooks import check_url
+
+        try:
+            return check_url(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return _endpoint_id(text)
+
+
 def _delivery_id(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 2**63:
         raise argparse.ArgumentTypeError(f"delivery id {text!r} must be a positive number")
@@ -70,11 +82,13 @@ def register(subs) -> None:
                                  ("enable", "deliver to the endpoint again", _enable),
                                  ("disable", "stop delivering (the queue is kept)", _disable)):
         q = action(name, helptext, func)
-        q.add_argument("endpoint", type=_endpoint_id, metavar="ENDPOINT")
+        q.add_argument("endpoint", type=_endpoint_ref, metavar="ENDPOINT",
+                       help="the endpoint's id (ep_...) or its URL")
         if name == "disable":
             q.add_argument("--reason", type=_reason, default="disabled by an operator")
     q = action("deliveries", "recent deliveries, newest first", _deliveries)
-    q.add_argument("--endpoint", type=_endpoint_id, default=None)
+    q.add_argument("--endpoint", type=_endpoint_ref, default=None, metavar="ENDPOINT",
+                   help="only this endpoint's (id or URL)")
     q.add_argument("--state", choices=STATES, default=None)
     q.add_argument("--limit", type=int, choices=range(1, 1001), default=50, metavar="1-1000")
     q = action("retry", "send a delivery again now, with a fresh retry schedule", _retry)
@@ -124,7 +138,9 @@ def _rotate(args) -> int:
     from ledger.audit import cli_actor
 
     try:
-        secret = webhooks.rotate(open_store(args), args.endpoint, cli_actor())
+        store = open_store(args)
+        secret = webhooks.rotate(store, webhooks.resolve(store, args.endpoint).endpoint_id,
+                                 cli_actor())
     except ValueError as exc:
         return _fail(exc)
     print(f"new secret: {secret}")
@@ -145,7 +161,9 @@ def _set(args, enabled: bool, reason: str) -> int:
     from ledger.audit import cli_actor
 
     try:
-        e = webhooks.set_enabled(open_store(args), args.endpoint, enabled, reason, cli_actor())
+        store = open_store(args)
+        e = webhooks.set_enabled(store, webhooks.resolve(store, args.endpoint).endpoint_id,
+                                 enabled, reason, cli_actor())
     except ValueError as exc:
         return _fail(exc)
     print(f"{e.endpoint_id}: {'enabled' if e.enabled else 'disabled'}")
@@ -153,10 +171,14 @@ def _set(args, enabled: bool, reason: str) -> int:
 
 
 def _deliveries(args) -> int:
-    from ledger import webhook_queue
+    from ledger import webhook_queue, webhooks
 
     store = open_store(args)
-    for d in webhook_queue.deliveries(store, args.endpoint, args.state, args.limit):
+    try:
+        endpoint = args.endpoint and webhooks.resolve(store, args.endpoint).endpoint_id
+    except ValueError as exc:
+        return _fail(exc)
+    for d in webhook_queue.deliveries(store, endpoint, args.state, args.limit):
         last = f"{d.last_status or '-'} {d.last_error or ''}".strip()
         print(f"{d.delivery_id:>6}  {d.state:<9} {d.type:<16} {d.endpoint_id}  attempts={d.attempts}"
               f"  next={d.next_attempt_at if d.state == 'pending' else '-'}  last={last}")
