@@ -26,6 +26,7 @@ GIVE_UP_AFTER = dt.timedelta(days=3)
 JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %, so retries do not arrive in step
 STATES = ("pending", "delivered", "failed")
 MAX_ERROR = 300
+LOCK_WAIT_MS = 200  # PostgreSQL: how long the runner may hold ledger workers' event writes
 
 
 @dataclass(frozen=True)
@@ -49,22 +50,32 @@ def delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=base * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def horizon(store: LedgerStore) -> int:
-    """The highest events.seq below which every event is committed or never will be.
+def horizon(store: LedgerStore) -> int | None:
+    """The highest events.seq below which every event is committed or never will be (None:
+    not known this time; the caller tries again at its next poll).
 
     On PostgreSQL a transaction takes its seq when it inserts and may commit after a later one,
     so a cursor past a visible event could skip one still in flight. A SHARE lock on events
-    waits for the transactions writing to it (and holds new writers for that moment only):
-    every seq up to the maximum read under it is settled. SQLite commits in seq order."""
-    with store.transaction() as db:
-        if store.postgres:
-            db.execute("LOCK TABLE events IN SHARE MODE")
-        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+    waits for the transactions writing to it: every seq up to the maximum read under it is
+    settled. New writers queue behind the lock, so it is given up after ``LOCK_WAIT`` (a long
+    transaction, a segment refresh, is not waited for). SQLite commits in seq order."""
+    try:
+        with store.transaction() as db:
+            if store.postgres:
+                db.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                db.execute("LOCK TABLE events IN SHARE MODE")
+            return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+    except Exception as exc:
+        if store.postgres and type(exc).__name__ == "LockNotAvailable":
+            return None
+        raise
 
 
 def enqueue(store: LedgerStore, now: dt.datetime, limit: int = 1000) -> int:
     """Deliveries for the events after each enabled endpoint's cursor; how many were made."""
     top, made = horizon(store), 0
+    if top is None:
+        return 0
     for endpoint in endpoints(store):
         if endpoint.enabled and endpoint.after_seq < top:
             made += _enqueue_for(store, endpoint, top, now, limit)

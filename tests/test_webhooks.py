@@ -188,3 +188,36 @@ def test_bad_urls_are_refused_with_what_is_wrong(url, why):
 def test_unknown_event_types_are_refused_naming_the_known_ones():
     with pytest.raises(ValueError, match="points.earned"):
         webhooks.check_types(["points.earnd"])
+
+
+def test_on_postgresql_the_cursor_never_passes_an_event_still_being_committed(pg_cluster):
+    """Two transactions emit; the one that took the lower seq commits last. A runner looking in
+    between must not move its cursor past that seq (or the event would never be delivered):
+    it waits a moment for the transaction in flight, then gives up until its next poll."""
+    import threading
+    import time
+
+    from ledger import db as dbm
+
+    url = pg_cluster.database()
+    dbm.upgrade(url)
+    store, slow, fast = LedgerStore(url), LedgerStore(url), LedgerStore(url)
+    endpoint, _ = webhooks.add(store, "http://127.0.0.1:9/", [], "ana")
+    slow.db.execute("BEGIN")
+    events.emit(slow.db, "points.adjusted", "m-slow", {"points": 1, "balance": 1})  # lower seq
+    with fast.transaction() as db:
+        events.emit(db, "points.adjusted", "m-fast", {"points": 2, "balance": 2})
+    assert webhook_queue.enqueue(store, NOW) == 0  # the runner does not look past it ...
+    assert webhooks.endpoint(store, endpoint.endpoint_id).after_seq == 0
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (webhook_queue.enqueue(store, NOW), done.set()))
+    worker.start()
+    time.sleep(0.05)  # the runner is waiting for the lock when the slow one commits
+    slow.db.execute("COMMIT")
+    worker.join(10)
+    assert done.is_set()
+    webhook_queue.enqueue(store, NOW)  # in case the wait above timed out on a loaded machine
+    queued = {d.event_id for d in webhook_queue.deliveries(store, endpoint.endpoint_id)}
+    assert queued == {e.event_id for e in events.since(store.db)}  # ... so both are queued
+    for s in (store, slow, fast):
+        s.close()
