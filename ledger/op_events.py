@@ -25,9 +25,10 @@ def earned(op: dict, origin: Origin, points: int, balance: int, tier: str) -> di
 
 
 def earned_row(op: dict, origin: Origin, member_id: str, points: int, balance: int,
-               tier: str) -> tuple:
-    """A points.earned event as a row (the batch writes its rows in one statement)."""
-    return events.row("points.earned", member_id, earned(op, origin, points, balance, tier))
+               tier: str, at: str) -> tuple:
+    """A points.earned event as a row (the batch writes its rows in one statement, all with
+    the batch's time ``at``, as its journal rows)."""
+    return events.row("points.earned", member_id, earned(op, origin, points, balance, tier), at)
 
 
 def sale(db, op: dict, origin: Origin, result: dict, created: bool, bonus: int,
