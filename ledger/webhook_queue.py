@@ -72,7 +72,8 @@ def horizon(store: LedgerStore) -> int | None:
 
 
 def enqueue(store: LedgerStore, now: dt.datetime, limit: int = 1000) -> int:
-    """Deliveries for the events after each enabled endpoint's cursor; how many were made."""
+    """Deliveries for the events after each enabled endpoint's cursor; how many events were
+    looked at (so a caller keeps going while an endpoint's filter skips a long run of them)."""
     top, made = horizon(store), 0
     if top is None:
         return 0
@@ -97,7 +98,7 @@ def _enqueue_for(store: LedgerStore, endpoint: Endpoint, top: int, now: dt.datet
                        (event.event_id, endpoint.endpoint_id, "pending", 0, at, at, give_up))
         db.execute("UPDATE webhook_endpoints SET after_seq=? WHERE endpoint_id=? AND"
                    " after_seq < ?", (got[-1].seq, endpoint.endpoint_id, got[-1].seq))
-    return len(wanted)
+    return len(got)
 
 
 def claim(store: LedgerStore, now: dt.datetime, lease: dt.timedelta,
@@ -185,6 +186,13 @@ def deliveries(store: LedgerStore, endpoint_id: str | None = None, state: str | 
     rows = store.db.execute(sql + " ORDER BY d.delivery_id DESC LIMIT ?",
                             (*params, limit)).fetchall()
     return [_delivery(r) for r in rows]
+
+
+def counts(store: LedgerStore) -> dict[tuple[str, str], int]:
+    """(endpoint_id, state) -> number of deliveries."""
+    rows = store.db.execute("SELECT endpoint_id, state, COUNT(*) FROM webhook_deliveries"
+                            " GROUP BY endpoint_id, state").fetchall()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
 def body(store: LedgerStore, event_id: str) -> str:

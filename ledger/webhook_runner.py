@@ -51,9 +51,10 @@ class Runner:
         self.client.close()
 
     def step(self, now: dt.datetime | None = None) -> int:
-        """Queue new events, send what is due; the number of deliveries attempted."""
+        """Queue new events, send what is due; how many deliveries were made and attempted
+        (0: nothing to do until new events come or a retry is due)."""
         now = now or dt.datetime.now(dt.UTC)
-        queue.enqueue(self.store, now)
+        made = queue.enqueue(self.store, now)
         lease = dt.timedelta(seconds=self.timeout) + LEASE_MARGIN
         due = queue.claim(self.store, now, lease)
         urls = {e.endpoint_id: e.url for e in endpoints(self.store)}
@@ -61,7 +62,7 @@ class Runner:
             if self.stopping.is_set():
                 break  # claimed but not sent: due again after its lease
             self.send(delivery, urls[delivery.endpoint_id], now)
-        return len(due)
+        return made + len(due)
 
     def send(self, delivery: queue.Delivery, url: str, now: dt.datetime) -> None:
         """Post one delivery and record the answer; ``now`` schedules a retry, while the

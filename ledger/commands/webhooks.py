@@ -124,12 +124,12 @@ def _list(args) -> int:
     from ledger import webhook_queue, webhooks
 
     store = open_store(args)
+    counts = webhook_queue.counts(store)
     for e in webhooks.endpoints(store):
-        counts = {s: len(webhook_queue.deliveries(store, e.endpoint_id, s, 10_000))
-                  for s in ("pending", "failed")}
         state = "enabled" if e.enabled else f"disabled ({e.disabled_reason})"
         print(f"{e.endpoint_id}  {state}  {e.url}  events={','.join(e.event_types) or 'all'}"
-              f"  pending={counts['pending']} failed={counts['failed']}")
+              f"  pending={counts.get((e.endpoint_id, 'pending'), 0)}"
+              f" failed={counts.get((e.endpoint_id, 'failed'), 0)}")
     return 0
 
 
