@@ -61,12 +61,6 @@ def emit(db, type_: str, member_id: str | None, data: dict, at: str | None = Non
     return event[0]
 
 
-def emit_many(db, rows: list[tuple]) -> None:
-    """Rows made by ``row``, in one statement (a segment refresh moves many members at once)."""
-    if rows:
-        db.executemany("INSERT INTO events (event_id, type, member_id, data, at)"
-                       " VALUES (?, ?, ?, ?, ?)", rows)
-
 
 def since(db, seq: int = 0, types: tuple[str, ...] = (), limit: int = 500) -> list[Event]:
     """Events after ``seq``, oldest first, optionally of some types only."""

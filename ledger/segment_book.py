@@ -136,9 +136,10 @@ def refresh(store: LedgerStore, now: dt.datetime | None = None) -> Changes:
         _write(store, scores, now_in, before, at)
         entered = sorted((s, m) for s, ms in now_in.items() for m in ms - before.get(s, set()))
         left = sorted((s, m) for s, ms in before.items() for m in ms - now_in.get(s, set()))
-        events.emit_many(store.db, [
-            *(events.row("segment.entered", m, {"segment_id": s}, at) for s, m in entered),
-            *(events.row("segment.left", m, {"segment_id": s}, at) for s, m in left)])
+        moved = [*(events.row("segment.entered", m, {"segment_id": s}, at) for s, m in entered),
+                 *(events.row("segment.left", m, {"segment_id": s}, at) for s, m in left)]
+        if moved:  # a first refresh moves everyone: one statement (COPY on PostgreSQL)
+            store.insert_rows("events", events.COLUMNS, moved)
     return Changes(at, entered, left, {s: len(ms) for s, ms in now_in.items()})
 
 
