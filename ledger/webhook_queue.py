@@ -42,6 +42,7 @@ class Delivery:
     last_error: str | None
     created_at: str
     type: str = ""
+    give_up_at: str = ""
 
 
 def delay(attempts: int) -> dt.timedelta:
@@ -120,36 +121,38 @@ def claim(store: LedgerStore, now: dt.datetime, lease: dt.timedelta,
     return [_delivery(r) for r in rows]
 
 
-def delivered(store: LedgerStore, delivery: Delivery, status: int) -> None:
-    _settle(store, delivery, "delivered", status, None, None)
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt got: an HTTP status (None: no answer) and the error, if any."""
+
+    delivery: Delivery
+    status: int | None
+    error: str | None = None
 
 
-def failed_attempt(store: LedgerStore, delivery: Delivery, status: int | None, error: str,
-                   now: dt.datetime) -> str:
-    """Record a failed attempt; the delivery's state after it (pending again, or failed)."""
-    attempts = delivery.attempts + 1  # the claim counted it in the database, not in ``delivery``
-    at = now + delay(attempts)
-    row = store.db.execute("SELECT give_up_at FROM webhook_deliveries WHERE delivery_id=?",
-                           (delivery.delivery_id,)).fetchone()
-    state = "failed" if row is None or stamp(at) > row[0] else "pending"
-    _settle(store, delivery, state, status, error[:MAX_ERROR], stamp(at))
-    return state
-
-
-def gone(store: LedgerStore, delivery: Delivery, now: dt.datetime) -> None:
-    """The receiver answered 410 Gone: the delivery fails and the endpoint is disabled."""
+def record(store: LedgerStore, outcomes: list[Outcome], now: dt.datetime) -> dict[int, str]:
+    """Settle a round's attempts in one transaction (one commit, not one per delivery): 2xx
+    delivered; 410 failed and its endpoint disabled; anything else due again after ``delay``,
+    or failed past the delivery's three days. The state of each delivery, by id."""
+    states = {}
     with store.transaction() as db:
-        db.execute("UPDATE webhook_endpoints SET enabled=0, disabled_reason=? WHERE"
-                   " endpoint_id=?", (f"410 Gone at {stamp(now)}", delivery.endpoint_id))
-    _settle(store, delivery, "failed", 410, "410 Gone: endpoint disabled", None)
-
-
-def _settle(store: LedgerStore, delivery: Delivery, state: str, status: int | None,
-            error: str | None, next_at: str | None) -> None:
-    with store.transaction() as db:
-        db.execute("UPDATE webhook_deliveries SET state=?, last_status=?, last_error=?,"
-                   " next_attempt_at=COALESCE(?, next_attempt_at) WHERE delivery_id=?",
-                   (state, status, error, next_at, delivery.delivery_id))
+        for o in outcomes:
+            d = o.delivery
+            if o.status is not None and 200 <= o.status < 300:
+                state, error, next_at = "delivered", None, None
+            elif o.status == 410:
+                state, error, next_at = "failed", "410 Gone: endpoint disabled", None
+                db.execute("UPDATE webhook_endpoints SET enabled=0, disabled_reason=? WHERE"
+                           " endpoint_id=?", (f"410 Gone at {stamp(now)}", d.endpoint_id))
+            else:  # the claim counted this attempt in the database, not in ``d``
+                next_at = stamp(now + delay(d.attempts + 1))
+                state, error = "failed" if next_at > d.give_up_at else "pending", o.error
+            db.execute("UPDATE webhook_deliveries SET state=?, last_status=?, last_error=?,"
+                       " next_attempt_at=COALESCE(?, next_attempt_at) WHERE delivery_id=?",
+                       (state, o.status, (error or "")[:MAX_ERROR] or None, next_at,
+                        d.delivery_id))
+            states[d.delivery_id] = state
+    return states
 
 
 def retry(store: LedgerStore, delivery_id: int, now: dt.datetime, actor: str,
@@ -208,9 +211,10 @@ def body(store: LedgerStore, event_id: str) -> str:
 
 
 _COLUMNS = ("d.delivery_id, d.event_id, d.endpoint_id, d.state, d.attempts, d.next_attempt_at,"
-            " d.last_attempt_at, d.last_status, d.last_error, d.created_at, e.type")
+            " d.last_attempt_at, d.last_status, d.last_error, d.created_at, e.type,"
+            " d.give_up_at")
 
 
 def _delivery(row) -> Delivery:
     return Delivery(int(row[0]), row[1], row[2], row[3], int(row[4]), row[5], row[6],
-                    None if row[7] is None else int(row[7]), row[8], row[9], row[10])
+                    None if row[7] is None else int(row[7]), row[8], row[9], row[10], row[11])

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from standardwebhooks import Webhook
@@ -26,6 +27,7 @@ from ledger.webhooks import endpoints, signing_secrets
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
+WORKERS = 8  # deliveries posted at once
 LEASE_MARGIN = dt.timedelta(seconds=5)
 USER_AGENT = "loyalty-ledger-webhooks/1"
 
@@ -40,60 +42,71 @@ def headers(event_id: str, body: str, secrets: list[str], now: dt.datetime) -> d
 
 
 class Runner:
-    """One runner over one ledger database; ``step`` does one round, ``run`` loops."""
+    """One runner over one ledger database; ``step`` does one round, ``run`` loops. A round's
+    deliveries are posted by ``workers`` threads at once (one slow receiver does not hold the
+    others back for long) and their outcomes recorded in one transaction."""
 
-    def __init__(self, store: LedgerStore, timeout: float = TIMEOUT_S) -> None:
+    def __init__(self, store: LedgerStore, timeout: float = TIMEOUT_S,
+                 workers: int = WORKERS) -> None:
         self.store, self.timeout = store, timeout
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False,
+                                   limits=httpx.Limits(max_connections=workers))
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
         self.stopping = threading.Event()
 
     def close(self) -> None:
+        self.pool.shutdown()
         self.client.close()
 
     def step(self, now: dt.datetime | None = None) -> int:
-        """Queue new events, send what is due; how many deliveries were made and attempted
-        (0: nothing to do until new events come or a retry is due)."""
+        """Queue new events, send what is due; how many events were looked at and deliveries
+        attempted (0: nothing to do until new events come or a retry is due)."""
         now = now or dt.datetime.now(dt.UTC)
         made = queue.enqueue(self.store, now)
         lease = dt.timedelta(seconds=self.timeout) + LEASE_MARGIN
         due = queue.claim(self.store, now, lease)
-        urls = {e.endpoint_id: e.url for e in endpoints(self.store)}
-        for delivery in due:
-            if self.stopping.is_set():
-                break  # claimed but not sent: due again after its lease
-            self.send(delivery, urls[delivery.endpoint_id], now)
+        if not due or self.stopping.is_set():
+            return made + len(due)  # claimed and not sent: due again after the lease
+        outcomes = list(self.pool.map(self.post, self._requests(due)))
+        states = queue.record(self.store, outcomes, now)
+        for o in outcomes:
+            self._log(o, states[o.delivery.delivery_id])
         return made + len(due)
 
-    def send(self, delivery: queue.Delivery, url: str, now: dt.datetime) -> None:
-        """Post one delivery and record the answer; ``now`` schedules a retry, while the
-        signature's timestamp is the wall clock's (the receiver checks it against its own)."""
-        wall = dt.datetime.now(dt.UTC)
-        body = queue.body(self.store, delivery.event_id)
-        secrets = signing_secrets(self.store, delivery.endpoint_id, wall)
+    def _requests(self, due: list[queue.Delivery]) -> list[tuple]:
+        """(delivery, url, body, headers) for each, read here: the database connection is this
+        thread's; the posting threads only talk HTTP."""
+        wall = dt.datetime.now(dt.UTC)  # the receiver checks the timestamp against its clock
+        urls = {e.endpoint_id: e.url for e in endpoints(self.store)}
+        secrets = {e: signing_secrets(self.store, e, wall) for e in {d.endpoint_id for d in due}}
+        out = []
+        for d in due:
+            body = queue.body(self.store, d.event_id)
+            out.append((d, urls[d.endpoint_id], body,
+                        headers(d.event_id, body, secrets[d.endpoint_id], wall)))
+        return out
+
+    def post(self, request: tuple) -> queue.Outcome:
+        delivery, url, body, head = request
         try:
-            response = self.client.post(url, content=body.encode(),
-                                        headers=headers(delivery.event_id, body, secrets, wall))
+            response = self.client.post(url, content=body.encode(), headers=head)
         except httpx.HTTPError as exc:
             why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            self._failed(delivery, None, why, now)
-            return
+            return queue.Outcome(delivery, None, why)
         status = response.status_code
-        if 200 <= status < 300:
-            queue.delivered(self.store, delivery, status)
-            log.info("delivery %d (%s) to %s: %d", delivery.delivery_id, delivery.type,
-                     delivery.endpoint_id, status)
-        elif status == 410:
-            queue.gone(self.store, delivery, now)
-            log.warning("endpoint %s answered 410 Gone: disabled", delivery.endpoint_id)
-        else:
-            self._failed(delivery, status, f"HTTP {status} {response.reason_phrase}".strip(), now)
+        return queue.Outcome(delivery, status, None if 200 <= status < 300 else
+                             f"HTTP {status} {response.reason_phrase}".strip())
 
-    def _failed(self, delivery: queue.Delivery, status: int | None, error: str,
-                now: dt.datetime) -> None:
-        state = queue.failed_attempt(self.store, delivery, status, error, now)
-        log.warning("delivery %d (%s) to %s: %s; %s", delivery.delivery_id, delivery.type,
-                    delivery.endpoint_id, error,
-                    "given up" if state == "failed" else "will retry")
+    @staticmethod
+    def _log(o: queue.Outcome, state: str) -> None:
+        d = o.delivery
+        if state == "delivered":
+            log.info("delivery %d (%s) to %s: %d", d.delivery_id, d.type, d.endpoint_id, o.status)
+        elif o.status == 410:
+            log.warning("endpoint %s answered 410 Gone: disabled", d.endpoint_id)
+        else:
+            log.warning("delivery %d (%s) to %s: %s; %s", d.delivery_id, d.type, d.endpoint_id,
+                        o.error, "given up" if state == "failed" else "will retry")
 
     def run(self, once: bool = False, poll: float = 1.0) -> None:
         """Rounds until stopped (SIGTERM, SIGINT); with ``once``, until nothing is due."""

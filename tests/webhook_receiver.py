@@ -22,6 +22,10 @@ class Request:
         return Webhook(secret).verify(self.body, self.headers)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's 5 drops the runner's parallel connects (SYN retry)
+
+
 class Receiver:
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -47,7 +51,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

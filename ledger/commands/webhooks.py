@@ -99,6 +99,8 @@ def register(subs) -> None:
                    help="HTTP timeout per delivery (default 10)")
     q.add_argument("--poll", type=_seconds, default=1.0, metavar="SECONDS",
                    help="how often to look for new events (default 1)")
+    q.add_argument("--workers", type=int, choices=range(1, 65), default=8, metavar="1-64",
+                   help="deliveries posted at once (default 8)")
 
 
 def _fail(exc: Exception) -> int:
@@ -203,7 +205,7 @@ def _retry(args) -> int:
 def _run(args) -> int:
     from ledger.webhook_runner import Runner
 
-    runner = Runner(open_store(args), timeout=args.timeout)
+    runner = Runner(open_store(args), timeout=args.timeout, workers=args.workers)
     runner.stop_on_signals()
     try:
         runner.run(once=args.once, poll=args.poll)
