@@ -92,11 +92,12 @@ def _enqueue_for(store: LedgerStore, endpoint: Endpoint, top: int, now: dt.datet
     wanted = [e for e in got if endpoint.wants(e.type)]
     at, give_up = stamp(now), stamp(now + GIVE_UP_AFTER)
     with store.transaction() as db:
-        for event in wanted:
-            db.execute("INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts,"
-                       " next_attempt_at, created_at, give_up_at) VALUES (?,?,?,?,?,?,?)"
-                       " ON CONFLICT (endpoint_id, event_id) DO NOTHING",
-                       (event.event_id, endpoint.endpoint_id, "pending", 0, at, at, give_up))
+        if wanted:
+            db.executemany("INSERT INTO webhook_deliveries (event_id, endpoint_id, state,"
+                           " attempts, next_attempt_at, created_at, give_up_at)"
+                           " VALUES (?,?,?,?,?,?,?) ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+                           [(e.event_id, endpoint.endpoint_id, "pending", 0, at, at, give_up)
+                            for e in wanted])
         db.execute("UPDATE webhook_endpoints SET after_seq=? WHERE endpoint_id=? AND"
                    " after_seq < ?", (got[-1].seq, endpoint.endpoint_id, got[-1].seq))
     return len(got)
@@ -114,10 +115,11 @@ def claim(store: LedgerStore, now: dt.datetime, lease: dt.timedelta,
             " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND p.enabled = 1"
             f" ORDER BY d.next_attempt_at, d.delivery_id LIMIT ?{skip}",
             (stamp(now), limit)).fetchall()
-        for row in rows:
+        if rows:
+            where, ids = store.one_of("delivery_id", [r[0] for r in rows])
             db.execute("UPDATE webhook_deliveries SET attempts = attempts + 1,"
-                       " next_attempt_at=?, last_attempt_at=? WHERE delivery_id=?",
-                       (stamp(now + lease), stamp(now), row[0]))
+                       f" next_attempt_at=?, last_attempt_at=? WHERE {where}",
+                       (stamp(now + lease), stamp(now), *ids))
     return [_delivery(r) for r in rows]
 
 
@@ -134,7 +136,7 @@ def record(store: LedgerStore, outcomes: list[Outcome], now: dt.datetime) -> dic
     """Settle a round's attempts in one transaction (one commit, not one per delivery): 2xx
     delivered; 410 failed and its endpoint disabled; anything else due again after ``delay``,
     or failed past the delivery's three days. The state of each delivery, by id."""
-    states = {}
+    states, rows = {}, []
     with store.transaction() as db:
         for o in outcomes:
             d = o.delivery
@@ -147,11 +149,13 @@ def record(store: LedgerStore, outcomes: list[Outcome], now: dt.datetime) -> dic
             else:  # the claim counted this attempt in the database, not in ``d``
                 next_at = stamp(now + delay(d.attempts + 1))
                 state, error = "failed" if next_at > d.give_up_at else "pending", o.error
-            db.execute("UPDATE webhook_deliveries SET state=?, last_status=?, last_error=?,"
-                       " next_attempt_at=COALESCE(?, next_attempt_at) WHERE delivery_id=?",
-                       (state, o.status, (error or "")[:MAX_ERROR] or None, next_at,
-                        d.delivery_id))
+            rows.append((state, o.status, (error or "")[:MAX_ERROR] or None, next_at,
+                         d.delivery_id))
             states[d.delivery_id] = state
+        if rows:  # pipelined on PostgreSQL: one round trip, not one per delivery
+            db.executemany("UPDATE webhook_deliveries SET state=?, last_status=?, last_error=?,"
+                           " next_attempt_at=COALESCE(?, next_attempt_at) WHERE delivery_id=?",
+                           rows)
     return states
 
 
@@ -198,16 +202,20 @@ def counts(store: LedgerStore) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
-def body(store: LedgerStore, event_id: str) -> str:
-    """The JSON a delivery posts, the same bytes on every attempt (Standard Webhooks' payload:
-    type, timestamp, data)."""
-    row = store.db.execute("SELECT type, member_id, data, at FROM events WHERE event_id=?",
-                           (event_id,)).fetchone()
-    if row is None:
-        raise LedgerError(f"no event {event_id}")
-    data = {"event_id": event_id, "member_id": row[1], **json.loads(row[2])}
-    return json.dumps({"type": row[0], "timestamp": row[3], "data": data}, sort_keys=True,
-                      separators=(",", ":"))
+def bodies(store: LedgerStore, event_ids: list[str]) -> dict[str, str]:
+    """The JSON each event's deliveries post, the same bytes on every attempt (Standard
+    Webhooks' payload: type, timestamp, data), in one query."""
+    if not event_ids:
+        return {}
+    where, values = store.one_of("event_id", event_ids)
+    rows = store.db.execute(f"SELECT event_id, type, member_id, data, at FROM events WHERE {where}",
+                            values).fetchall()
+    out = {}
+    for event_id, type_, member_id, data, at in rows:
+        payload = {"event_id": event_id, "member_id": member_id, **json.loads(data)}
+        out[event_id] = json.dumps({"type": type_, "timestamp": at, "data": payload},
+                                   sort_keys=True, separators=(",", ":"))
+    return out
 
 
 _COLUMNS = ("d.delivery_id, d.event_id, d.endpoint_id, d.state, d.attempts, d.next_attempt_at,"

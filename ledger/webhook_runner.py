@@ -79,12 +79,10 @@ class Runner:
         wall = dt.datetime.now(dt.UTC)  # the receiver checks the timestamp against its clock
         urls = {e.endpoint_id: e.url for e in endpoints(self.store)}
         secrets = {e: signing_secrets(self.store, e, wall) for e in {d.endpoint_id for d in due}}
-        out = []
-        for d in due:
-            body = queue.body(self.store, d.event_id)
-            out.append((d, urls[d.endpoint_id], body,
-                        headers(d.event_id, body, secrets[d.endpoint_id], wall)))
-        return out
+        bodies = queue.bodies(self.store, list({d.event_id for d in due}))
+        return [(d, urls[d.endpoint_id], bodies[d.event_id],
+                 headers(d.event_id, bodies[d.event_id], secrets[d.endpoint_id], wall))
+                for d in due]
 
     def post(self, request: tuple) -> queue.Outcome:
         delivery, url, body, head = request
