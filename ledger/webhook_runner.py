@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
 WORKERS = 8  # deliveries posted at once
+ROUND = 50  # deliveries claimed per round
 LEASE_MARGIN = dt.timedelta(seconds=5)
 USER_AGENT = "loyalty-ledger-webhooks/1"
 
@@ -43,8 +44,9 @@ def headers(event_id: str, body: str, secrets: list[str], now: dt.datetime) -> d
 
 class Runner:
     """One runner over one ledger database; ``step`` does one round, ``run`` loops. A round's
-    deliveries are posted by ``workers`` threads at once (one slow receiver does not hold the
-    others back for long) and their outcomes recorded in one transaction."""
+    deliveries (up to ``ROUND``) are posted by ``workers`` threads at once and their outcomes
+    recorded in one transaction; a receiver that does not answer holds its round for at most
+    the timeout."""
 
     def __init__(self, store: LedgerStore, timeout: float = TIMEOUT_S,
                  workers: int = WORKERS) -> None:
@@ -52,6 +54,8 @@ class Runner:
         self.client = httpx.Client(timeout=timeout, follow_redirects=False,
                                    limits=httpx.Limits(max_connections=workers))
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
+        # A claim lasts the round, were every post of it to time out, and a margin.
+        self.lease = dt.timedelta(seconds=timeout * -(-ROUND // workers)) + LEASE_MARGIN
         self.stopping = threading.Event()
 
     def close(self) -> None:
@@ -63,8 +67,7 @@ class Runner:
         attempted (0: nothing to do until new events come or a retry is due)."""
         now = now or dt.datetime.now(dt.UTC)
         made = queue.enqueue(self.store, now)
-        lease = dt.timedelta(seconds=self.timeout) + LEASE_MARGIN
-        due = queue.claim(self.store, now, lease)
+        due = queue.claim(self.store, now, self.lease, ROUND)
         if not due or self.stopping.is_set():
             return made + len(due)  # claimed and not sent: due again after the lease
         outcomes = list(self.pool.map(self.post, self._requests(due)))

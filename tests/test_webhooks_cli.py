@@ -83,7 +83,7 @@ def test_the_runner_killed_mid_delivery_redelivers_after_restart(ledger_db, tmp_
             store.add_member(f"M{i}")
         receiver.script = ["hold"]  # the first delivery hangs at the receiver
         cmd = [sys.executable, "-m", "ledger.cli", "webhooks", "run", "--db", ledger_db,
-               "--timeout", "2", "--poll", "0.2"]
+               "--timeout", "1", "--workers", "25", "--poll", "0.2"]
         log = open(tmp_path / "runner.log", "ab")
         runner = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -94,7 +94,7 @@ def test_the_runner_killed_mid_delivery_redelivers_after_restart(ledger_db, tmp_
             time.sleep(0.5)
             [held] = webhook_queue.deliveries(store, state="pending", limit=10)[-1:]
             runner = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-            # The interrupted delivery is due again once its lease (timeout + 5 s) is over.
+            # The interrupted delivery is due again once its claim is over: 1 s x 2 posts + 5 s.
             deadline = time.monotonic() + 40
             while time.monotonic() < deadline and webhook_queue.deliveries(store, state="pending"):
                 time.sleep(0.2)
