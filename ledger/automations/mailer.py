@@ -119,7 +119,6 @@ def message(settings: SmtpSettings, to_name: str, to_address: str, email: Email,
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].split("@")[-1])
-    msg["Content-Language"] = email.language
     msg["X-Loyalty-Automation"] = automation
     if settings.reply_to:
         msg["Reply-To"] = settings.reply_to
@@ -130,6 +129,7 @@ def message(settings: SmtpSettings, to_name: str, to_address: str, email: Email,
     msg["List-Unsubscribe"] = ", ".join(targets)
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
+    msg["Content-Language"] = email.language  # after the body: set_content drops Content-*
     return msg
 
 

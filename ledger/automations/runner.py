@@ -95,14 +95,17 @@ class Run:
         mail = templates.render(item.occasion.automation, item.contact.language, values, link)
         msg = message(self.smtp, item.contact.name, item.contact.email, mail,
                       item.occasion.automation, link)
-        connecting = self._mailer is None
         try:
-            if connecting:
+            if self._mailer is None:
                 self._mailer = Mailer(self.smtp).__enter__()
+        except OSError as exc:  # cannot reach or log in: the rest waits for the next run
+            self._drop(True)
+            return _describe(exc)
+        try:
             self._mailer.send(msg)
             return None
         except OSError as exc:  # smtplib.SMTPException is an OSError too
-            self._drop(connecting or isinstance(exc, smtplib.SMTPServerDisconnected)
+            self._drop(isinstance(exc, smtplib.SMTPServerDisconnected)
                        or not isinstance(exc, smtplib.SMTPException))
             return _describe(exc)
 
