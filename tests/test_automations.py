@@ -349,3 +349,66 @@ def test_smtp_settings_are_checked_and_the_password_never_shown(tmp_path):
     assert (settings.host, settings.port, settings.security) == ("relay.example", 465, "ssl")
     assert "hunter2" not in repr(settings)
     assert json.dumps(mailer.load(None, {})) == "null"
+
+
+def _tls_files(tmp_path):
+    """A private CA and the test server's certificate for 127.0.0.1 (ledger.broker_files)."""
+    import ssl
+
+    from ledger.broker_files import make_ca, make_server_cert
+
+    ca_cert, ca_key = make_ca("test SMTP CA")
+    cert, key = make_server_cert(ca_cert, ca_key, ["127.0.0.1"])
+    (tmp_path / "ca.pem").write_bytes(ca_cert)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return str(tmp_path / "ca.pem"), context
+
+
+def _authenticator(logins: list):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and \
+            (auth_data.login, auth_data.password) == (b"club", b"s3cret pass")
+        logins.append(ok)
+        return AuthResult(success=ok)
+
+    return check
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_and_login_with_a_private_ca(ledger_db, tmp_path, security, caplog):
+    from ledger.automations import mailer, runner, settings
+
+    ca_file, context = _tls_files(tmp_path)
+    logins: list = []
+    # aiosmtpd's auth_require_tls looks at STARTTLS only: on an implicit-TLS (ssl) port it would
+    # refuse AUTH, so it is asked for on the STARTTLS server alone (the ssl port is TLS anyway)
+    tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True} \
+        if security == "starttls" else {"ssl_context": context, "auth_require_tls": False}
+    server = SmtpServer(authenticator=_authenticator(logins), **tls)
+    server.start()
+    try:
+        store = LedgerStore(ledger_db)
+        member(store, "Tess", "tess@example.org", points=150)
+        password = tmp_path / "password"
+        password.write_text("s3cret pass\n")
+        config = tmp_path / "smtp.toml"
+        config.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\n'
+                          f'security = "{security}"\nsender = "club@bean.example"\n'
+                          f'username = "club"\npassword_file = "{password}"\nca_file = "{ca_file}"\n')
+        program, found = settings.active(store)
+        with caplog.at_level(logging.DEBUG):
+            outcome = runner.run(store, program, found, NOW, mailer.load(str(config), {}),
+                                 only="reward_available",
+                                 consent_link=lambda m: f"https://club.example/me/{m}")
+        assert outcome.counts["reward_available"]["sent"] == 1 and logins == [True]
+        [msg] = server.inbox.messages
+        assert msg["List-Unsubscribe"].startswith("<https://club.example/me/m-")
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "s3cret" not in caplog.text
+    finally:
+        server.stop()
