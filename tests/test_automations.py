@@ -291,8 +291,11 @@ def test_preview_counts_and_samples_without_sending(ledger, smtp):
     assert status == 0
     lines = out.splitlines()
     assert lines[0].startswith("reward_available at ") and lines[0].endswith(": 3 would get it")
-    assert len([x for x in lines if "coffee:0" in x]) == 2
-    assert "by email,webhook" in lines[1] and smtp.inbox.messages == []
+    assert len([x for x in lines if "coffee:0" in x]) == 2  # the sample of 2
+    channels = sorted(x.rsplit(" by ", 1)[1] for x in cli(
+        store.path, "automations", "preview", "reward_available")[1].splitlines()[1:])
+    assert channels == ["email,webhook", "email,webhook", "webhook"]  # P2 has no email consent
+    assert smtp.inbox.messages == []
     assert sends.recent(store) == []
 
 
