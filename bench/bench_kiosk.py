@@ -171,7 +171,9 @@ def start_and_memory(workdir: Path, quota=None) -> list[str]:
             t0 = time.monotonic()
             proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(conf)],
                                     stderr=subprocess.PIPE, text=True,
-                                    preexec_fn=quota.run_here if quota else None)
+                                    preexec_fn=quota.preexec if quota else None)
+            if quota is not None:
+                quota.add(proc.pid)  # the duty cycle's way in (a cgroup's child is in already)
             for line in proc.stderr:
                 if "kiosk ready" in line:
                     starts.append(time.monotonic() - t0)
