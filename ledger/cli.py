@@ -29,7 +29,12 @@ COMMANDS = [
     "ledger.commands.consent",
     "ledger.commands.report",
     "ledger.commands.segments",
+<<<<<<< HEAD
     "ledger.commands.automations",
+=======
+    "ledger.commands.users",
+    "ledger.commands.web",
+>>>>>>> main
 ]
 
 

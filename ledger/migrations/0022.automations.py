@@ -4,7 +4,7 @@ switches a person flipped (web or CLI), which override the program file's ``enab
 
 from yoyo import step
 
-__depends__ = {"0020.audit"}
+__depends__ = {"0021.web_users"}
 
 
 def serial(conn) -> str:
