@@ -29,12 +29,9 @@ COMMANDS = [
     "ledger.commands.consent",
     "ledger.commands.report",
     "ledger.commands.segments",
-<<<<<<< HEAD
     "ledger.commands.automations",
-=======
     "ledger.commands.users",
     "ledger.commands.web",
->>>>>>> main
 ]
 
 
