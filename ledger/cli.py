@@ -30,6 +30,9 @@ COMMANDS = [
     "ledger.commands.report",
     "ledger.commands.segments",
     "ledger.commands.webhooks",
+    "ledger.commands.automations",
+    "ledger.commands.users",
+    "ledger.commands.web",
 ]
 
 

@@ -5,7 +5,7 @@ committed while no runner was up is still delivered."""
 
 from yoyo import step
 
-__depends__ = {"0020.audit"}
+__depends__ = {"0021.web_users"}
 
 
 def serial(conn) -> str:
