@@ -10,6 +10,7 @@ PAGES = [
     "ledger.web.pages.login",
     "ledger.web.pages.dashboard",
     "ledger.web.pages.audit",
+    "ledger.web.pages.webhooks",
 ]
 
 # Paths a visitor may open without logging in (their names, as in the Route).
