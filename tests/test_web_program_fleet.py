@@ -187,6 +187,7 @@ def test_technician_sends_a_config_update_but_cannot_publish_a_program(setup, pa
         page.goto(s.web.base_url + "/fleet")
         expect(kiosk_row(page, "kiosk-3").locator(".state")).to_have_text("online",
                                                                           timeout=30_000)
+        page.reload()  # the refresh script renews the tables, not the form's kiosk list
         page.get_by_label("Kiosk", exact=True).select_option("store-1/kiosk-3")
         page.get_by_label("Settings, one SECTION.KEY=VALUE a line").fill("nodot=1")
         page.get_by_role("button", name="Sign and send").click()
