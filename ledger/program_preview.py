@@ -45,13 +45,22 @@ def blank() -> Asked:
     return Asked({"balance": "0", "tier": "member"})
 
 
-def preview(program: Program, form: Mapping[str, str]) -> tuple[Asked, Preview | None]:
-    """The form read back, and the quote (None if a field is wrong or no line was given)."""
+def tier_ids(body: dict | None) -> list[str]:
+    """The tiers a member may be in under the program ``body`` (None: the default program)."""
+    return ["member", *(t["id"] for t in (body or {}).get("tiers", ()))]
+
+
+def preview(program: Program, form: Mapping[str, str],
+            body: dict | None = None) -> tuple[Asked, Preview | None]:
+    """The form read back, and the quote (None if a field is wrong or no line was given).
+    ``body`` is the program's (its tiers, minor units per currency unit); None for the default
+    program."""
     asked = Asked({k: str(form.get(k, "")).strip()[:ID_MAX] for k in _fields()})
-    items = [i for n in range(LINES) if (i := _item(program, asked, n)) is not None]
+    minor_per_unit = (body or {}).get("minor_per_unit", 100)
+    items = [i for n in range(LINES) if (i := _item(minor_per_unit, asked, n)) is not None]
     balance = _int(asked, "balance", "balance", 0, MAX_BALANCE)
     tier = asked.values["tier"] or "member"
-    tiers = {"member", *(t.tier_id for t in getattr(program, "tiers", ()))}
+    tiers = set(tier_ids(body))
     if tier not in tiers:
         asked.errors.append(f"tier: {tier!r} is not a tier of this program ({', '.join(sorted(tiers))})")
     if not items and not asked.errors:
@@ -74,7 +83,7 @@ def _fields() -> list[str]:
             *(f"line-{n}-{k}" for n in range(LINES) for k in ("sku", "category", "qty", "price"))]
 
 
-def _item(program: Program, asked: Asked, n: int) -> Item | None:
+def _item(minor_per_unit: int, asked: Asked, n: int) -> Item | None:
     v = {k: asked.values[f"line-{n}-{k}"] for k in ("sku", "category", "qty", "price")}
     if not any(v.values()):
         return None
@@ -82,8 +91,7 @@ def _item(program: Program, asked: Asked, n: int) -> Item | None:
     if not v["sku"]:
         asked.errors.append(f"{where} sku: needed when the line has a quantity or price")
     qty = _int(asked, f"line-{n}-qty", f"{where} quantity", 1, MAX_QTY)
-    unit = _amount(asked, f"line-{n}-price", f"{where} price",
-                   getattr(program, "minor_per_unit", 100))
+    unit = _amount(asked, f"line-{n}-price", f"{where} price", minor_per_unit)
     if not v["sku"] or qty is None or unit is None:
         return None
     return Item(v["sku"], qty, unit, v["category"])

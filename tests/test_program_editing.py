@@ -91,11 +91,12 @@ def test_crlf_from_a_browser_and_a_wrong_format_are_handled():
 
 
 def test_preview_prices_a_typed_basket_with_the_engine():
-    program = program_from_body(load_file(ROOT / "docs/examples/program.toml"))
+    body = load_file(ROOT / "docs/examples/program.toml")
+    program = program_from_body(body)
     form = {"line-0-sku": "latte", "line-0-category": "coffee", "line-0-qty": "2",
             "line-0-price": "3.50", "line-1-sku": "cake", "line-1-price": "4.20",
             "balance": "90", "tier": "silver"}
-    asked, result = preview(program, form)
+    asked, result = preview(program, form, body)
     assert asked.errors == []
     assert result.total_minor == 1120
     # coffee counts double (7.00 EUR x2 = 14) plus the cake (4): 18, silver x1.25 -> 22

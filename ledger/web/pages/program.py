@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from ledger import program_versions
 from ledger.program_check import FORMATS, Checked, Problem, check_text
-from ledger.program_preview import LINES, blank, preview
+from ledger.program_preview import LINES, blank, preview, tier_ids
 from ledger.programs import ProgramBook
 from ledger.web.auth import require
 from ledger.web.render import flash, render
@@ -37,11 +37,8 @@ def _page(store, text: str | None = None, fmt: str | None = None) -> dict:
     return {"active": book.active, "active_version": book.version, "history": history,
             "text": text, "format": fmt, "formats": FORMATS, "lines": LINES, "asked": blank(),
             "checked": None, "numbered": [], "result": None, "priced_with": None,
-            "tiers": _tiers(book.active)}
-
-
-def _tiers(program) -> list[str]:
-    return ["member", *(t.tier_id for t in getattr(program, "tiers", ()))]
+            "active_body": book.bodies.get(book.version), "tiers": tier_ids(
+                book.bodies.get(book.version))}
 
 
 @require("owner")
@@ -73,7 +70,7 @@ def _act(request: Request, form: dict[str, str]) -> Response:
         page["checked"] = check_text(text, fmt)
         page["numbered"] = _numbered(text, page["checked"])
         if page["checked"].body is not None:
-            page["tiers"] = _tiers(program_from_body(page["checked"].body))
+            page["tiers"] = tier_ids(page["checked"].body)
         if action == "preview":
             _preview(page, form)
             ok = not page["asked"].errors
@@ -116,7 +113,7 @@ def _preview(page: dict, form: dict[str, str]) -> None:
     page["priced_with"] = (f"the edited text (version {body['version']})" if body is not None
                            else f"the active program (version {page['active_version'] or 'default'}),"
                            " because the edited text has a problem")
-    page["asked"], page["result"] = preview(program, form)
+    page["asked"], page["result"] = preview(program, form, body or page["active_body"])
 
 
 def _numbered(text: str, checked: Checked) -> list[tuple[int, str, bool]]:
