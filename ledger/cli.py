@@ -29,6 +29,7 @@ COMMANDS = [
     "ledger.commands.consent",
     "ledger.commands.report",
     "ledger.commands.segments",
+    "ledger.commands.automations",
     "ledger.commands.users",
     "ledger.commands.web",
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codes.tokens import token_key
 from ledger import db as dbm
+from ledger.write_lock import WriteLock
 from mqtt.timestamps import now_iso
 
 
@@ -50,6 +51,8 @@ class LedgerStore:
         if not readonly:
             self._check_schema()
         self.db = dbm.connect(self.path)
+        # SQLite writers queue on a lock file rather than in SQLite's sleeping busy handler.
+        self._write_lock = None if self.postgres else WriteLock(self.path)
 
     def _check_schema(self) -> None:
         if not self.postgres:
@@ -63,12 +66,15 @@ class LedgerStore:
 
     def close(self) -> None:
         self.db.close()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, pipeline: bool = False) -> Iterator:
         """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
         waiting for each answer: a failed write is raised by the next read or ``sync()``."""
-        with self.db.pipeline() if pipeline and self.postgres else nullcontext():
+        queue = self._write_lock.held() if self._write_lock else nullcontext()
+        with queue, self.db.pipeline() if pipeline and self.postgres else nullcontext():
             self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             try:
                 yield self.db

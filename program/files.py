@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import fastjsonschema
 
 from mqtt import messages
+from program.automations import parse_automations
 from program.bounds import check_limits
 from program.engine import Promotion, PunchCard, Reward
 from program.errors import ProgramError
@@ -113,6 +114,7 @@ def check_body(body: dict) -> dict:
         raise ProgramError(exc.message.replace("data.", "", 1).replace("data ", "program ", 1)) \
             from None
     check_limits(program_from_body(body), body)  # the checks the schema cannot express
+    parse_automations(body.get("automations", {}))  # the ledger's alone (docs/automations.md)
     return body
 
 

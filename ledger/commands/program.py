@@ -102,7 +102,8 @@ def _show(args) -> int:
     if args.json:
         print(json.dumps(body, indent=2, ensure_ascii=False))
         return 0
-    print("\n".join(describe(program_from_body(body), loaded_at, body.get("point_value_minor"))))
+    print("\n".join(describe(program_from_body(body), loaded_at, body.get("point_value_minor"),
+                              body.get("automations"))))
     return 0
 
 
