@@ -4,7 +4,7 @@ edits. A version loaded before has none; the editor then starts from its body.""
 
 from yoyo import step
 
-__depends__ = {"0021.web_users"}
+__depends__ = {"0022.automations"}
 
 steps = [
     step("CREATE TABLE program_sources (version INTEGER PRIMARY KEY, format TEXT NOT NULL,"
