@@ -61,6 +61,7 @@ class Session(Checkout, Reserving):
         self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
         self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
         self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
+        self.status.program_version = self.program.version
         self.readers = self.status.readers
         self.basket: dict | None = None
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
@@ -351,6 +352,8 @@ class Session(Checkout, Reserving):
             return
         log.info("program version %s received", ev.program.version)
         self.program = ev.program
+        self.status.program_version = ev.program.version
+        self.status.soon()  # the fleet sees the new version at once
         self.refresh()
 
     def on_Tick(self, ev: e.Tick) -> None:

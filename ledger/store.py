@@ -398,15 +398,19 @@ class LedgerStore:
     # -- program versions ------------------------------------------------------------------
     def save_program(self, version: int, body: dict) -> None:
         with self.transaction():
-            if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
-                raise LedgerError(f"program version {version} is loaded already; "
-                                  "raise `version` in the file")
-            latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
-            if latest is not None and version < latest:
-                raise LedgerError(f"program version {version} is older than the active "
-                                  f"version {latest}")
-            self.db.execute("INSERT INTO programs VALUES (?,?,?)",
-                            (version, json.dumps(body), now_iso()))
+            self.insert_program(version, body)
+
+    def insert_program(self, version: int, body: dict) -> None:
+        """``save_program`` inside the caller's transaction (with its source and audit row)."""
+        if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
+            raise LedgerError(f"program version {version} is loaded already; "
+                              "raise `version` in the file")
+        latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+        if latest is not None and version < latest:
+            raise LedgerError(f"program version {version} is older than the active "
+                              f"version {latest}")
+        self.db.execute("INSERT INTO programs VALUES (?,?,?)",
+                        (version, json.dumps(body), now_iso()))
 
     def programs(self) -> list[tuple[int, dict, str]]:
         """Every program version loaded: (version, body, loaded_at), oldest first."""

@@ -11,6 +11,8 @@ PAGES = [
     "ledger.web.pages.dashboard",
     "ledger.web.pages.audit",
     "ledger.web.pages.webhooks",
+    "ledger.web.pages.program",
+    "ledger.web.pages.fleet",
 ]
 
 # Paths a visitor may open without logging in (their names, as in the Route).

@@ -5,7 +5,7 @@ committed while no runner was up is still delivered."""
 
 from yoyo import step
 
-__depends__ = {"0021.web_users"}
+__depends__ = {"0023.program_sources"}
 
 
 def serial(conn) -> str:
