@@ -61,6 +61,7 @@ class Session(Checkout, Reserving):
         self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
         self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
         self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
+        self.status.program_version = self.program.version
         self.readers = self.status.readers
         self.basket: dict | None = None
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
@@ -113,7 +114,11 @@ class Session(Checkout, Reserving):
         cached = self.balances.cached(token_key(token))
         member = replace(cached) if cached else Member(name=short_card(token))
         self.customer = Customer(token, member, basket_id=self._basket_id())
-        if self.ports.online():
+        if self.ports.online() and cached:
+            # The cached figures are on screen first; the lookup that refreshes them goes out
+            # once that frame is drawn (docs/benchmarks.md, kiosk section).
+            self.ports.after_frame(self._send_lookup, self.customer)
+        elif self.ports.online():
             self._send_lookup(self.customer)
         else:
             self.customer.maybe_new = cached is None
@@ -361,6 +366,8 @@ class Session(Checkout, Reserving):
             return
         log.info("program version %s received", ev.program.version)
         self.program = ev.program
+        self.status.program_version = ev.program.version
+        self.status.soon()  # the fleet sees the new version at once
         self.refresh()
 
     def on_Tick(self, ev: e.Tick) -> None:

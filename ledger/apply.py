@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
-from ledger import acks, blocks, facts, reservations
+from ledger import acks, blocks, facts, op_events, reservations
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.offers import personal_offers
@@ -129,6 +129,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
     tier = review_tier(store, program, state, earned)
     result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
                           earned, redeemed, refused)
+    op_events.sale(store.db, op, origin, result, created,
+                   program.enrolment_bonus if created else 0, rewards)
     if created:
         log.info("op %s enrolled new member %s", op["op_id"], member_id)
     return result

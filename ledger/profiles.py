@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from ledger import audit, facts
+from ledger import audit, events, facts
 from ledger.store import LedgerError, LedgerStore, now_iso
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,10 @@ def update(
             detail = {"fields": sorted(fields), "labels": list(labels),
                       "unlabel": list(unlabel), "note": bool(note)}
             audit.record(store.db, actor, via, "member.update", member_id, detail)
+        # Which fields changed, never their values: a receiver asks the ledger for those.
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": sorted(fields), "labels_added": len(labels),
+                     "labels_removed": len(unlabel), "note": bool(note)})
     log.info(
         "member %s: profile updated (%s)",
         member_id,
@@ -199,6 +203,9 @@ def set_consent(
         if actor is not None:
             audit.record(store.db, actor, via, "consent." + ("give" if given else "withdraw"),
                          member_id, {"channel": channel, "source": source, "wording": wording})
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": [], "consent": {"channel": channel, "given": given,
+                                               "source": source, "wording": wording}})
     log.info(
         "member %s: consent %s %s (%s, wording %s)",
         member_id,
@@ -233,6 +240,7 @@ def forget(store: LedgerStore, member_id: str, actor: str | None = None,
         store.db.execute("DELETE FROM blocked_cards WHERE member_id=?", (member_id,))
         if actor is not None:
             audit.record(store.db, actor, via, "member.forget", member_id, {"cards": cards})
+        events.emit(store.db, "member.forgotten", member_id, {"cards_unbound": cards})
     log.info("member %s forgotten: personal data erased, %d cards unbound", member_id, cards)
     return cards
 

@@ -20,6 +20,8 @@ from pathlib import Path
 from codes.tokens import token_key
 from ledger import audit
 from ledger import db as dbm
+from ledger import events
+from ledger.write_lock import WriteLock
 from mqtt.timestamps import now_iso
 
 
@@ -51,6 +53,8 @@ class LedgerStore:
         if not readonly:
             self._check_schema()
         self.db = dbm.connect(self.path)
+        # SQLite writers queue on a lock file rather than in SQLite's sleeping busy handler.
+        self._write_lock = None if self.postgres else WriteLock(self.path)
 
     def _check_schema(self) -> None:
         if not self.postgres:
@@ -64,12 +68,15 @@ class LedgerStore:
 
     def close(self) -> None:
         self.db.close()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, pipeline: bool = False) -> Iterator:
         """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
         waiting for each answer: a failed write is raised by the next read or ``sync()``."""
-        with self.db.pipeline() if pipeline and self.postgres else nullcontext():
+        queue = self._write_lock.held() if self._write_lock else nullcontext()
+        with queue, self.db.pipeline() if pipeline and self.postgres else nullcontext():
             self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -97,6 +104,9 @@ class LedgerStore:
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
             self.create_member(member_id, name, tier, home_store)
+            events.emit(self.db, "member.created", member_id,
+                        {"source": "cli", "store": home_store, "tier": tier,
+                         "balance": opening_balance, "cards": len(cards) + len(card_keys)})
             if birth_month is not None:
                 self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
                                 (birth_month, member_id))
@@ -227,6 +237,9 @@ class LedgerStore:
             if actor is not None:
                 audit.record(self.db, actor, via, "points.adjust", member_id,
                              {"points": points, "reason": reason, "operator": operator})
+            # The reason and operator are free text a person typed: the journal keeps them.
+            events.emit(self.db, "points.adjusted", member_id,
+                        {"points": points, "balance": member.balance + points})
             return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
@@ -278,11 +291,15 @@ class LedgerStore:
         size = 1 << (len(values) - 1).bit_length()
         return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
-    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = ()) -> None:
+    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = (),
+                   event_rows: list[tuple] = ()) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
-        reason), op rows (op_id, store, kiosk, kiosk_seq, result) and sale rows (op_id, store,
-        basket_id, member_id, body; ledger.sales) in a statement each."""
+        reason), op rows (op_id, store, kiosk, kiosk_seq, result), sale rows (op_id, store,
+        basket_id, member_id, body; ledger.sales) and event rows (ledger.events.row) in a
+        statement each."""
         at = now_iso()
+        if event_rows:
+            self.insert_rows("events", events.COLUMNS, list(event_rows))
         if sales:
             self.insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
                               [(*row, at) for row in sales])
@@ -408,15 +425,19 @@ class LedgerStore:
     # -- program versions ------------------------------------------------------------------
     def save_program(self, version: int, body: dict) -> None:
         with self.transaction():
-            if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
-                raise LedgerError(f"program version {version} is loaded already; "
-                                  "raise `version` in the file")
-            latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
-            if latest is not None and version < latest:
-                raise LedgerError(f"program version {version} is older than the active "
-                                  f"version {latest}")
-            self.db.execute("INSERT INTO programs VALUES (?,?,?)",
-                            (version, json.dumps(body), now_iso()))
+            self.insert_program(version, body)
+
+    def insert_program(self, version: int, body: dict) -> None:
+        """``save_program`` inside the caller's transaction (with its source and audit row)."""
+        if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
+            raise LedgerError(f"program version {version} is loaded already; "
+                              "raise `version` in the file")
+        latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+        if latest is not None and version < latest:
+            raise LedgerError(f"program version {version} is older than the active "
+                              f"version {latest}")
+        self.db.execute("INSERT INTO programs VALUES (?,?,?)",
+                        (version, json.dumps(body), now_iso()))
 
     def programs(self) -> list[tuple[int, dict, str]]:
         """Every program version loaded: (version, body, loaded_at), oldest first."""

@@ -10,7 +10,7 @@ SQLite scans (a shop-sized ledger)."""
 
 from yoyo import step
 
-__depends__ = {"0020.audit"}
+__depends__ = {"0024.webhooks"}
 
 
 def _sqlite(conn) -> bool:
