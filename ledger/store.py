@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codes.tokens import token_key
-from ledger import audit
+from ledger import audit, events
 from ledger import db as dbm
-from ledger import events
 from ledger.write_lock import WriteLock
 from mqtt.timestamps import now_iso
 
