@@ -76,7 +76,8 @@ _TROUBLE = {"reader": _("Reader trouble"), "network": _("Network trouble"),
 # Reasons the session shows; listed so they reach the catalogs.
 _REASONS = (_("This card is not accepted"), _("Rewards need the network now"),
             _("Queue full: ask staff"), _("Card not read, try again"), _("Sold out"),
-            _("Your account needs the network"), _("No account page here"))
+            _("Your account needs the network"), _("No account page here"),
+            _("Card blocked: ask staff"))
 
 
 def _member(m: v.MemberRecognised, w: Words) -> Content:

@@ -50,6 +50,7 @@ def register(subs) -> None:
                    help="program id the member codes carry (the kiosks' [qr] program)")
     p.add_argument("--qr-period", default=30, type=_period,
                    help="member code rotation in seconds, 5-600 (the kiosks' [qr] period)")
+    _fleet_options(p)
     p.set_defaults(func=_web)
 
 
@@ -63,6 +64,49 @@ def _member_page(args) -> dict:
             "qr_program": args.qr_program, "qr_period": args.qr_period}
 
 
+def _fleet_options(p) -> None:
+    """The fleet page's broker, state file, provisioned kiosks and config-update key."""
+    from ledger.commands.fleet import DEFAULT_STATE
+
+    g = p.add_argument_group("fleet page")
+    g.add_argument("--mqtt-host", default="", help="the kiosks' MQTT broker (none: no fleet page"
+                   " figures)")
+    g.add_argument("--mqtt-port", type=_port, default=1883)
+    g.add_argument("--mqtt-username", default="", help="password from env LEDGER_MQTT_PASSWORD")
+    g.add_argument("--mqtt-ca-file", default="", help="connect with TLS, verifying with this CA")
+    g.add_argument("--fleet-state", default=os.environ.get("LEDGER_FLEET_STATE", DEFAULT_STATE),
+                   help="the file remembering each kiosk's last full status, as `ledger fleet`"
+                   f" (env LEDGER_FLEET_STATE; default {DEFAULT_STATE}; '' for none)")
+    g.add_argument("--kiosks", metavar="FILE", help="the kiosks provisioned, one STORE/LANE/KIOSK"
+                   " a line: one that never reported shows offline")
+    g.add_argument("--config-key", default="", metavar="PEM",
+                   help="the key signing config updates sent from the fleet page (its public"
+                   " half in the kiosks' [remote] keys); none: the page sends none")
+    g.add_argument("--pending-alert-minutes", type=float, default=15.0,
+                   help="a kiosk whose oldest pending op is older than this is an alert")
+
+
+def _fleet_settings(args) -> dict:
+    """WebSettings' fleet fields from the options; ValueError names a wrong one."""
+    from ledger.commands.fleet import provisioned
+    from ledger.config_updates import Broker
+
+    if not 0 < args.pending_alert_minutes <= 7 * 24 * 60:
+        raise ValueError("--pending-alert-minutes must be above 0 and at most a week")
+    if args.config_key and not os.path.isfile(args.config_key):
+        raise ValueError(f"--config-key {args.config_key}: no such file")
+    try:
+        kiosks = provisioned(args.kiosks)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--kiosks {args.kiosks}: {exc}") from None
+    broker = None
+    if args.mqtt_host:
+        broker = Broker(args.mqtt_host, args.mqtt_port, args.mqtt_username,
+                        os.environ.get("LEDGER_MQTT_PASSWORD", ""), args.mqtt_ca_file)
+    return {"broker": broker, "fleet_state": args.fleet_state, "kiosks": frozenset(kiosks),
+            "config_key": args.config_key, "pending_alert_minutes": args.pending_alert_minutes}
+
+
 def _web(args) -> int:
     from ledger.db import SchemaError, Unavailable
     from ledger.web.serve import serve
@@ -70,7 +114,8 @@ def _web(args) -> int:
 
     try:
         settings = WebSettings(secret=load_secret(args.secret_file),
-                               https=not args.insecure_cookies, **_member_page(args))
+                               https=not args.insecure_cookies, **_member_page(args),
+                               **_fleet_settings(args))
     except (SecretError, OSError, ValueError) as exc:
         print(f"ledger web: {exc}", file=sys.stderr)
         return 2

@@ -20,12 +20,14 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from ledger.fleet_watch import FleetWatch
 from ledger.web.csrf import CsrfMiddleware
 from ledger.web.headers import SecureHeadersMiddleware
 from ledger.web.pages import PAGES
 from ledger.web.pool import StorePool
 from ledger.web.render import error
 from ledger.web.settings import WebSettings
+from mqtt.client import TlsOptions
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "ledger_session"
@@ -50,12 +52,27 @@ async def _http_error(request: Request, exc: HTTPException):
                  exc.detail if exc.status_code not in titles else "There is no such page.")
 
 
+def _fleet_watch(settings: WebSettings) -> FleetWatch | None:
+    """The kiosks' statuses, kept while the app runs (None: no broker given, no fleet)."""
+    b = settings.broker
+    if b is None:
+        return None
+    return FleetWatch(b.host, b.port, b.username, b.password,
+                      TlsOptions(b.ca_file) if b.ca_file else None, settings.fleet_state,
+                      set(settings.kiosks))
+
+
 def create_app(db: str, settings: WebSettings) -> Starlette:
     pool = StorePool(db, settings.pool_size)
+    watch = _fleet_watch(settings)
 
     @asynccontextmanager
     async def lifespan(app):
+        if watch is not None:
+            watch.start()  # kiosk statuses arrive from now on, for the fleet page
         yield
+        if watch is not None:
+            watch.stop()
         pool.close()
 
     app = Starlette(
@@ -71,5 +88,6 @@ def create_app(db: str, settings: WebSettings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.pool = pool
+    app.state.fleet = watch
     app.state.settings = settings
     return app

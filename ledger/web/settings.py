@@ -8,6 +8,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.config_updates import Broker
+
 MIN_SECRET = 32
 
 
@@ -25,6 +27,14 @@ class WebSettings:
     qr_key: object = None
     qr_program: str = "loyalty"
     qr_period: int = 30
+    # The fleet page (ledger/web/pages/fleet.py): the kiosks' broker (None: no fleet), the state
+    # file `ledger fleet` shares, the kiosks provisioned ("store/kiosk"), the key signing config
+    # updates ("" : none sent), and how long a pending op may wait before it is an alert.
+    broker: Broker | None = None
+    fleet_state: str = ""
+    kiosks: frozenset[str] = frozenset()
+    config_key: str = ""
+    pending_alert_minutes: float = 15.0
 
 
 class SecretError(ValueError):

@@ -10,6 +10,9 @@ PAGES = [
     "ledger.web.pages.login",
     "ledger.web.pages.dashboard",
     "ledger.web.pages.audit",
+    "ledger.web.pages.webhooks",
+    "ledger.web.pages.program",
+    "ledger.web.pages.fleet",
     "ledger.web.pages.member",
 ]
 
