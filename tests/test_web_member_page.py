@@ -151,7 +151,8 @@ def test_a_member_downloads_their_data_and_can_erase_it(member_web, page):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download my data").click()
     data = json.loads(open(download.value.path(), encoding="utf-8").read())
-    assert data["member"] == {"member_id": "ada", "tier": "member", "balance": 240}
+    assert data["member"] == {"member_id": "ada", "tier": "member", "balance": 240,
+                              "blocked_at": None, "blocked_reason": None}
     page.get_by_role("button", name="Erase my data").click()  # the box is required first
     assert profiles.profile(member_web.store(), "ada").forgotten_at is None
     page.get_by_label("I understand").check()
