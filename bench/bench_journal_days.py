@@ -1,4 +1,4 @@
-"""What the journal's per-day sums (migration 0021's trigger) cost the sale path: ops applied
+"""What the journal's per-day sums (migration 0026's trigger) cost the sale path: ops applied
 per second in-process, in batches as the service applies them (bench.bench_ledger.apply_only),
 on a ledger with the trigger and on one with it dropped, alternating, in the same run.
 
@@ -20,7 +20,7 @@ REPEATS = int(os.environ.get("BENCH_JOURNAL_DAYS_REPEATS", "3"))
 
 
 def without_trigger(db: str) -> None:
-    store = LedgerStore(db)  # upgraded: 0021 is in
+    store = LedgerStore(db)  # upgraded: 0026 is in
     with store.transaction():
         store.db.execute("DROP TRIGGER journal_days_add" + (" ON journal" if store.postgres else ""))
     store.close()
@@ -44,7 +44,7 @@ def run() -> str:
     out = ["## Journal day sums (cost to the sale path)", "",
            f"`.venv/bin/python -m bench.bench_journal_days` on {machine()}: {bench_ledger.N:,}"
            " sale ops applied in-process in the service's batches, on a ledger with migration"
-           " 0021's trigger (the journal summed per day in the same transaction) and on one with"
+           " 0026's trigger (the journal summed per day in the same transaction) and on one with"
            f" it dropped, alternating, {REPEATS} runs each; median ops/s.", "",
            "| database | with day sums | without | ratio |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """Do mqtt/paho_tuned.py's patches still pay? Each of its two patches on and off, in one run:
 the ledger through MQTT (bench.bench_ledger, SQLite, one worker, live), the kiosk's replay
 drain (bench.bench_replay; kiosk and ledger with the same client), and that drain with the
-kiosk under the Pi-class quota (bench.pi_quota, root only). Variants alternate round by round,
+kiosk under the Pi-class quota (bench.pi_quota: a cgroup as root, else a duty cycle). Variants alternate round by round,
 so the machine's load falls on all of them alike.
 
 Run: .venv/bin/python -m bench.bench_paho_tuned [--rounds 2]
@@ -64,11 +64,9 @@ def table(runs: dict[str, list[dict]], with_pi: bool) -> list[str]:
 
 
 def run(rounds: int = 2) -> str:
-    quota = None
-    if os.geteuid() == 0:
-        from bench.pi_quota import PiQuota
+    from bench.pi_quota import open_quota
 
-        quota = PiQuota().open()
+    quota = open_quota()
     runs: dict[str, list[dict]] = {v: [] for v in paho_variants.VARIANTS}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-paho-") as tmp:
@@ -84,7 +82,7 @@ def run(rounds: int = 2) -> str:
         [
             "### mqtt/paho_tuned.py: each patch on and off",
             "",
-            "Command: `.venv/bin/python -m bench.bench_paho_tuned` (root for the Pi-class column)  ",
+            "Command: `.venv/bin/python -m bench.bench_paho_tuned` (root: a cgroup quota for the Pi-class column, else a duty cycle)  ",
             f"Machine: {machine()}",
             "",
             f"Median of {rounds} alternated rounds; in brackets, against both patches on."

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench import bench_kiosk, bench_replay
 from bench.common import machine, median, pct
-from bench.pi_quota import PiQuota, calibrate
+from bench.pi_quota import calibrate, open_quota
 
 TAPS = 100
 REPLAY_OPS = 3_000
@@ -116,7 +116,7 @@ def first_pixel(pi: dict) -> list[str]:
 
 
 def run(taps: int = TAPS) -> str:
-    quota = PiQuota().open()
+    quota = open_quota()
     try:
         cal = calibrate(quota)
         with tempfile.TemporaryDirectory(prefix="bench-pi-") as tmp:
@@ -128,7 +128,7 @@ def run(taps: int = TAPS) -> str:
         [
             "## Pi-class: the kiosk under a Pi Zero 2 W core's CPU quota",
             "",
-            "Command: `.venv/bin/python -m bench.bench_pi_class` (root)  ",
+            "Command: `.venv/bin/python -m bench.bench_pi_class` (root, for the cgroup)  ",
             f"Machine: {machine()}",
             "",
             f"The kiosk's process (only: the brokers and `ledger serve` run free) under {quota.describe()}."

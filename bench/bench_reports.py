@@ -201,7 +201,7 @@ CASES = (
 
 
 class _Entries:
-    """The ledger's SQL as it was before the journal's day sums (migration 0021): the whole
+    """The ledger's SQL as it was before the journal's day sums (migration 0026): the whole
     ledger's points, redemptions and trend summed over the journal's entries, for the same
     run's comparison. The day sums' readers are swapped for the entries' own queries."""
 
@@ -242,7 +242,7 @@ def measure(db: str, scale: float, postgres: bool, with_duckdb: bool = True) -> 
     s = report.settings(store)
     rows = []
     with _Entries(store) as before:  # the same run's baseline, and its figures
-        rows += [("ledger SQL, journal entries (before 0021)", name,
+        rows += [("ledger SQL, journal entries (before 0026)", name,
                   f"{timed(before, period, scope, s):.2f}", "") for name, period, scope in CASES]
         old_figures = report.build(store, MONTH, Scope(), s)
     rows.append(("ledger SQL, day sums", "same figures as over the entries (month)",

@@ -5,7 +5,10 @@ container may write it, else cgroup v1 ``cpu.cfs_quota_us`` (this container: v2 
 controller here, v1's cpu hierarchy is writable by root). The period is short (10 ms), so a
 throttled process waits at most ~9 ms at a time rather than 90 ms as with the default 100 ms:
 closer to a slower core than to a fast one that stops. systemd-run is not available in the
-container, hence writing the cgroup files directly.
+container, hence writing the cgroup files directly. Where no cgroup can be written (not root,
+or no cpu controller mounted), ``open_quota()`` falls back to a SIGSTOP/SIGCONT duty cycle
+(``DutyCycle``), and the benchmark's text says which one ran and why;
+``BENCH_PI_DUTY_CYCLE=1`` picks the duty cycle even where a cgroup could be written.
 
 SLOWDOWN 10 is the factor docs/benchmarks.md already states (Cortex-A53 at 1 GHz against this
 machine's core); ``calibrate()`` measures a pure-Python and an SQLite micro-benchmark with and
@@ -16,7 +19,10 @@ two figures can be taken on a Pi (`python -m bench.pi_quota` there) to replace t
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,6 +60,11 @@ class PiQuota:
     def add(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(f"{pid}\n")
 
+    @property
+    def preexec(self):
+        """For Popen: the child joins the cgroup before it runs anything."""
+        return self.run_here
+
     def run_here(self) -> None:
         self.add(os.getpid())
 
@@ -67,16 +78,102 @@ class PiQuota:
             pass  # a process still inside: the kernel refuses, and it is harmless to leave
 
 
+class NoCgroup(RuntimeError):
+    """No cgroup cpu controller this process may write."""
+
+
 def _pick(name: str) -> tuple[str, Path, Path]:
     controllers = V2_ROOT / "cgroup.controllers"
-    if controllers.exists() and "cpu" in controllers.read_text().split():
+    if controllers.exists() and "cpu" in controllers.read_text().split() and \
+            os.access(V2_ROOT, os.W_OK):
         return "v2", V2_ROOT / name, V2_ROOT
     if (V1_ROOT / "cpu.cfs_quota_us").exists() and os.access(V1_ROOT, os.W_OK):
         return "v1", V1_ROOT / name, V1_ROOT
-    raise SystemExit(
-        "no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us):"
-        " run as root in a container that mounts one"
+    raise NoCgroup(
+        "no writable cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us; root in a"
+        " container that mounts one)"
     )
+
+
+def open_quota(slowdown: float = SLOWDOWN) -> PiQuota | DutyCycle:
+    """The cgroup quota where one can be written, else the SIGSTOP/SIGCONT duty cycle (which
+    ``describe()`` names, and why)."""
+    if os.environ.get("BENCH_PI_DUTY_CYCLE") == "1":
+        return DutyCycle(slowdown, why="BENCH_PI_DUTY_CYCLE=1 asked for it")
+    try:
+        return PiQuota(slowdown=slowdown).open()
+    except (NoCgroup, OSError) as exc:
+        return DutyCycle(slowdown, why=str(exc))
+
+
+class DutyCycle:
+    """The fallback without a cgroup: a helper process lets each process run for 1/SLOWDOWN
+    of every period and holds it stopped (SIGSTOP) for the rest. Coarser than a quota: the
+    process's threads may use both cores in their share, and an idle share is lost rather
+    than saved. Same interface as PiQuota; ``add(pid)`` after a child is started."""
+
+    kind = "duty cycle"
+    preexec = None  # a stopped child cannot start its own helper: add(pid) it after Popen
+
+    def __init__(self, slowdown: float = SLOWDOWN, why: str = "") -> None:
+        self.slowdown, self.why = slowdown, why
+        self.period_us = PERIOD_US
+        self.quota_us = round(PERIOD_US / slowdown)
+        self._helpers: dict[int, subprocess.Popen] = {}
+
+    def open(self) -> DutyCycle:
+        return self
+
+    def describe(self) -> str:
+        return (f"a SIGSTOP/SIGCONT duty cycle of {self.quota_us} µs running per {self.period_us}"
+                f" µs ({100 / self.slowdown:.0f}% of the time; {self.why}, so no CPU quota)")
+
+    def add(self, pid: int) -> None:
+        if pid not in self._helpers:
+            helper = subprocess.Popen(
+                [sys.executable, "-m", "bench.pi_quota", "--cycle", str(pid),
+                 str(self.quota_us), str(self.period_us)], stdout=subprocess.PIPE)
+            helper.stdout.readline()  # it has started: from here on ``pid`` runs its share
+            self._helpers[pid] = helper
+
+    def run_here(self) -> None:
+        self.add(os.getpid())
+
+    def leave(self, pid: int | None = None) -> None:
+        helper = self._helpers.pop(pid or os.getpid(), None)
+        if helper is not None:
+            helper.terminate()  # it lets the process run on before it exits
+            helper.wait(10)
+
+    def close(self) -> None:
+        for pid in list(self._helpers):
+            self.leave(pid)
+
+
+def cycle(pid: int, on_us: int, period_us: int) -> None:
+    """Let ``pid`` run ``on_us`` of every ``period_us`` until it ends or this is terminated.
+    A busy machine wakes this helper late: each stop lasts as much longer as the run before
+    it overran, so the share holds."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    off_per_on = (period_us - on_us) / on_us
+    print("cycling", flush=True)
+    try:
+        while not stop:
+            os.kill(pid, signal.SIGCONT)
+            t0 = time.perf_counter()
+            time.sleep(on_us / 1e6)
+            if stop:
+                break
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep((time.perf_counter() - t0) * off_per_on)
+    except ProcessLookupError:
+        return
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
 
 def python_loop_ms(n: int = 300_000) -> float:
@@ -106,7 +203,7 @@ def micro() -> tuple[float, float]:
     return min(python_loop_ms() for _ in range(5)), min(sqlite_ms() for _ in range(5))
 
 
-def calibrate(quota: PiQuota) -> list[str]:
+def calibrate(quota: PiQuota | DutyCycle) -> list[str]:
     free = micro()
     quota.run_here()
     try:
@@ -123,5 +220,8 @@ def calibrate(quota: PiQuota) -> list[str]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--cycle"]:  # DutyCycle's helper: --cycle PID ON_US PERIOD_US
+        cycle(*(int(a) for a in sys.argv[2:5]))
+        sys.exit(0)
     py, sq = micro()
     print(f"pure Python {py:.1f} ms, SQLite {sq:.1f} ms")

@@ -22,6 +22,7 @@ class Content:
     lines: tuple[str, ...] = ()  # most important first
     progress: float | None = None  # 0..1 bar under the lines
     bar_label: str = ""
+    small: str = ""  # what a panel too small for the screen's picture (a QR code) says instead
 
 
 def _(msgid: str) -> str:
@@ -52,6 +53,9 @@ def content(view: v.View, w: Words) -> Content:
         case v.Enrolled(saved_offline=off):
             extra = (w(_("Saved, will be added")),) if off else ()
             return Content("ok", w(_("Welcome!")), w(_("You joined")), extra)
+        case v.AccountLink():  # the QR code beside it is display.screens' (the URL is no text)
+            return Content("ok", w(_("Your account")), w(_("Scan to see your account")),
+                           (w(_("Cancel to close")),), small=w(_("No room for the code")))
         case v.Offline(pending_ops=n):
             return Content("warn", w(_("Offline")), w(_("Points are saved")),
                            (w(_("and will be added")), w(_("{count} waiting"), count=w.num(n))))
@@ -71,7 +75,9 @@ _TROUBLE = {"reader": _("Reader trouble"), "network": _("Network trouble"),
             "queue": _("Queue trouble"), "display": _("Display trouble")}
 # Reasons the session shows; listed so they reach the catalogs.
 _REASONS = (_("This card is not accepted"), _("Rewards need the network now"),
-            _("Queue full: ask staff"), _("Card not read, try again"), _("Sold out"))
+            _("Queue full: ask staff"), _("Card not read, try again"), _("Sold out"),
+            _("Your account needs the network"), _("No account page here"),
+            _("Card blocked: ask staff"))
 
 
 def _member(m: v.MemberRecognised, w: Words) -> Content:

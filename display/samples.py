@@ -35,6 +35,7 @@ SCREENS: dict[str, v.View] = {
     "not-applied": v.NotApplied("unknown card"),
     "enrol-offer": v.EnrolOffer(),
     "enrolled": v.Enrolled(),
+    "account-link": v.AccountLink("https://loyalty.example/me/kada.axBmiQ.GXIMltEcWrb_O81LwTaEyCJK1KY"),
     "offline": v.Offline(3),
     "reader-trouble": v.Trouble("reader", "Card not read, try again"),
     "network-trouble": v.Trouble("network", "Queue full: ask staff"),

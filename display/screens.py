@@ -61,6 +61,36 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class QrBlock:
+    """A QR code: dark modules on a lit square (with its quiet zone), as phone cameras expect."""
+
+    x: int
+    y: int
+    scale: int  # pixels per module
+    border: int  # quiet zone, in modules
+    rows: tuple[tuple[bool, ...], ...]  # True: a dark module
+    text: str  # what it encodes (tests and scenarios read it; it is not drawn as text)
+
+    @property
+    def side(self) -> int:
+        return (len(self.rows) + 2 * self.border) * self.scale
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.x + self.side, self.y + self.side
+
+    def draw(self, draw: ImageDraw.ImageDraw, lit: object, dark: object) -> None:
+        x0, y0, x1, y1 = self.box
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=lit)
+        s, at = self.scale, self.border * self.scale
+        for r, row in enumerate(self.rows):
+            for c, module in enumerate(row):
+                if module:
+                    x, y = self.x + at + c * s, self.y + at + r * s
+                    draw.rectangle((x, y, x + s - 1, y + s - 1), fill=dark)
+
+
+@dataclass(frozen=True)
 class Frame:
     size: tuple[int, int]
     mode: str
@@ -68,10 +98,12 @@ class Frame:
     header_fill: object = "white"
     texts: list[Text] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
+    qr: QrBlock | None = None
 
     def boxes(self) -> list[tuple[int, int, int, int]]:
         """Every element's box (x0, y0, x1, y1), x1/y1 exclusive."""
-        return [t.box for t in self.texts] + [b.box for b in self.bars]
+        return ([t.box for t in self.texts] + [b.box for b in self.bars]
+                + ([self.qr.box] if self.qr else []))
 
     def lines(self) -> list[str]:
         """The text drawn, top to bottom, as it reads on the panel: translated, cut ("…")
@@ -95,6 +127,8 @@ def _colours(mode: str, tone: str) -> dict:
 def layout(view: v.View, size: tuple[int, int] = (128, 64), mode: str = "1",
            lang: str = "en", shift: tuple[int, int] = (0, 0)) -> Frame:
     """Boxes for ``view`` on a ``size`` panel; ``shift`` moves the idle screen (burn-in)."""
+    if isinstance(view, v.AccountLink):
+        return account_link_layout(view, size, mode, lang)
     c = content(view, Words(lang))
     st = style_for(size, mode)
     idle = c.tone == "idle" or isinstance(view, v.Idle)
@@ -103,6 +137,41 @@ def layout(view: v.View, size: tuple[int, int] = (128, 64), mode: str = "1",
     if idle and shift != (0, 0):
         frame = _shifted(frame, shift)
     return frame
+
+
+def qr_rows(text: str) -> tuple[tuple[bool, ...], ...]:
+    """The modules of ``text``'s QR code (segno; error level L: the smallest code, and a
+    screen is a clean surface)."""
+    import segno  # lazily: only this screen needs it
+
+    code = segno.make(text, error="l", micro=False, boost_error=False)
+    return tuple(tuple(bool(m) for m in row) for row in code.matrix)
+
+
+def qr_block(text: str, room: int, borders: tuple[int, ...] = (4, 3, 2)) -> QrBlock | None:
+    """The largest code of ``text`` that fits a ``room``-pixel square (at 0, 0); None when
+    not even one pixel a module with a 2-module quiet zone fits (a 128x32 panel)."""
+    rows = qr_rows(text)
+    for border in borders:
+        scale = room // (len(rows) + 2 * border)
+        if scale >= 1:
+            return QrBlock(0, 0, scale, border, rows, text)
+    return None
+
+
+def account_link_layout(view: v.AccountLink, size: tuple[int, int], mode: str,
+                        lang: str) -> Frame:
+    """The words on the left, the code against the right edge; the words alone on a panel too
+    small for the code (128x32)."""
+    width, height = size
+    c = content(view, Words(lang))
+    st = style_for(size, mode)
+    qr = qr_block(view.url, min(height, width // 2 + 8))
+    if qr is None:
+        return _stack(replace(c, big=c.small, lines=()), st, size, mode, MARGIN, False)
+    qr = replace(qr, x=width - qr.side, y=(height - qr.side) // 2)
+    text = _stack(c, st, (qr.x - 1, height), mode, MARGIN, False)
+    return replace(text, size=size, qr=qr)
 
 
 def _stack(c: Content, st: Style, size: tuple[int, int], mode: str, margin: int,
@@ -202,6 +271,9 @@ def draw_frame(frame: Frame) -> Image.Image:
             draw.rectangle((x0 + 1, y0 + 1, x0 + filled, y1 - 2), fill=bar.fill)
     for text in frame.texts:
         text.draw(draw)
+    if frame.qr:
+        frame.qr.draw(draw, "white" if frame.mode != "RGB" else (255, 255, 255),
+                      "black" if frame.mode != "RGB" else (0, 0, 0))
     return image
 
 

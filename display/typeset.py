@@ -8,6 +8,7 @@ follow so a cluster is never split across fonts.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -75,7 +76,19 @@ def line_extents(text: str, size: int, bold: bool = False) -> tuple[int, int]:
 
 
 def width(text: str, size: int, bold: bool = False) -> int:
+    """The advance of ``text`` in pixels (where the next text would start; centring uses it)."""
     return round(sum(font(s, size, bold).getlength(t) for s, t in runs(text)))
+
+
+def fit_width(text: str, size: int, bold: bool = False) -> int:
+    """Pixels ``text`` needs to fit a box: its advance, or further where its ink overhangs the
+    advance (a Telugu vowel sign at the end of a name does), so a box it fits holds its ink."""
+    x, right = 0.0, 0.0
+    for script, part in runs(text):
+        f = font(script, size, bold)
+        right = max(right, x + f.getbbox(part, anchor="ls")[2])
+        x += f.getlength(part)
+    return max(round(x), math.ceil(right))
 
 
 def _boundary(text: str, i: int) -> bool:
@@ -93,13 +106,13 @@ def cut(text: str, max_width: int, size: int, bold: bool = False) -> str:
 
     Prefers a word boundary when that keeps most of the line; never splits a
     cluster (a consonant and its vowel signs, a conjunct)."""
-    if width(text, size, bold) <= max_width:
+    if fit_width(text, size, bold) <= max_width:
         return text
     cuts = [i for i in range(len(text), 0, -1) if _boundary(text, i)]
     best = ""
     for i in cuts:
         head = text[:i].rstrip()
-        if head and width(head + ELLIPSIS, size, bold) <= max_width:
+        if head and fit_width(head + ELLIPSIS, size, bold) <= max_width:
             best = head
             break
     space = best.rfind(" ")
@@ -131,7 +144,9 @@ class Text:
         up, _ = line_extents(self.text, self.size, self.bold)
         x = self.x
         if self.align == "center":
-            x += (self.w - width(self.text, self.size, self.bold)) // 2
+            need = fit_width(self.text, self.size, self.bold)
+            # centred on the advance, moved left only where ink overhanging it would leave the box
+            x += max(0, min((self.w - width(self.text, self.size, self.bold)) // 2, self.w - need))
         return x, self.y + up
 
     def draw(self, draw: ImageDraw.ImageDraw) -> None:
@@ -150,7 +165,7 @@ def make_text(x: int, y: int, w: int, text: str, sizes: tuple[int, ...], bold: b
 
     tall_ok = [s for s in sizes if max_h is None or height(s) <= max_h] or [sizes[-1]]
     for size in tall_ok:
-        if width(text, size, bold) <= w:
+        if fit_width(text, size, bold) <= w:
             break
     else:
         size = tall_ok[-1]

@@ -92,6 +92,14 @@ class Enrolled:
 
 
 @dataclass(frozen=True)
+class AccountLink:
+    """"Scan to see your account": the ledger's signed link to the member's page as a QR code.
+    Shown, never stored: the kiosk keeps no personal data past the screen."""
+
+    url: str
+
+
+@dataclass(frozen=True)
 class Offline:
     """Network down: points are saved and will be added."""
 
@@ -133,5 +141,5 @@ class Technician:
 
 View = (
     Idle | Reading | BasketTotal | MemberRecognised | RewardHeld | PointsAdded | NotApplied
-    | EnrolOffer | Enrolled | Offline | Trouble | ErrorMessage | Technician
+    | EnrolOffer | Enrolled | AccountLink | Offline | Trouble | ErrorMessage | Technician
 )

@@ -7,6 +7,7 @@ consumes it on a single thread, so the session logic needs no locks.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import queue
@@ -110,16 +111,27 @@ class KioskApp:
     def _make_session(self) -> Session:
         screen = self.devices.screen
         feedback = self.devices.feedback
-        self.frame = LatestView(screen.show if screen else (lambda view: None))  # one per batch
+        self.frame = LatestView(self._drawing(screen.show) if screen else (lambda view: None))
         return Session(self.cfg, self.outbox, Ports(
             publish=self.link.publish,
             show=self.frame.show,
             signal=(lambda p: self.frame.after(feedback.signal, p)) if feedback
             else (lambda p: None),  # after the frame: the customer waits for the frame
+            after_frame=lambda fn, *args: self.frame.after(fn, *args, first=True),
             online=self.online,
             link_state=self.link_state,
             clock_synced=clock_synced,
             display_health=(lambda: screen.health) if screen else (lambda: "none")))
+
+    def _drawing(self, show):
+        """``show`` with paho's reads held while the frame is drawn: a tap's lookup is out
+        before the render, and its PUBACK and reply, read meanwhile, made paho's thread take
+        Python's GIL in the middle of it (docs/benchmarks.md, kiosk section). The reply is
+        handled on this thread after the frame either way."""
+        def draw(view) -> None:
+            with self.link.reads_held():
+                show(view)
+        return draw
 
     def _sim_control(self):
         """A control socket for simulated drivers run as a daemon (tests, demo)."""
@@ -197,7 +209,8 @@ class KioskApp:
         if msg.topic == topics.acks(k["store"], k["id"]):
             return self._ack_events(msg.payload)
         if msg.topic == topics.CAPABILITIES:
-            return e.LedgerCapabilities(batches.batch_limit(msg.payload))
+            return e.LedgerCapabilities(batches.batch_limit(msg.payload),
+                                        batches.contract(msg.payload))
         if msg.topic == topics.refund(k["store"], k["lane"]):
             return e.RefundRequested(read_refund(msg.payload))
         if msg.topic == topics.lookup_reply(k["store"], k["id"]):
@@ -279,6 +292,7 @@ class KioskApp:
             self.link.start()
             self.session.refresh()
             self.frame.flush()
+            _freeze_startup_objects()
             self.ready.set()
             _sd_notify("READY=1\nSTATUS=running")
             log.info("kiosk ready (%s/%s/%s)", *(self.cfg["kiosk"][k] for k in ("store", "lane", "id")))
@@ -358,6 +372,13 @@ class KioskApp:
                 self._handle(event)
         self.frame.flush()
         self.session.after_batch(time.monotonic())
+
+
+def _freeze_startup_objects() -> None:
+    """What start-up made (modules, config, program, fonts) lives as long as the kiosk: moved
+    out of the collector's reach, a collection during a tap walks only what came later."""
+    gc.collect()
+    gc.freeze()
 
 
 def _watchdog():

@@ -52,6 +52,10 @@ class Balances:
         while len(self.cache) > cache_size:
             self.cache.popitem(last=False)
 
+    def forget(self, key: str) -> None:
+        """The ledger refuses this card now (blocked): its cached member is not shown again."""
+        self.cache.pop(key, None)
+
     def learn_from_ack(self, key: str, member_id: str, balance: int, tier: str | None) -> None:
         """An ack carries the member's balance after the op: the freshest figure there is."""
         cached = self.cache.get(key) or Member(name="Member")

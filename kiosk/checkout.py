@@ -52,6 +52,8 @@ class Checkout:
             self.ports.signal("error")
             return
         redeemed = ops.redeemed_points(op["redeem"])
+        if c.enrol:  # joined on this sale: their page's link when the ledger acks it
+            self.links.joined(op["op_id"], c.token, self.ports.monotonic())
         self.balances.queued(key, delta, redeemed if op["offline"] else 0)
         c.held, c.reservations = [], {}  # now in the op (pending points, consumed holds)
         online = self.ports.online()

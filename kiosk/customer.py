@@ -77,6 +77,11 @@ def short_card(token: d.Token) -> str:
     return "Card ..." + token.value[-4:] if token.kind != "qr" else "Member"
 
 
+# The ledger's reason codes in a lookup reply for a card it refuses (ledger/blocks.py): a
+# replaced card, or a member staff blocked. The kiosk says so and offers no joining.
+BLOCKED = ("card_blocked", "member_blocked")
+
+
 def offers_enrolment(c: Customer) -> bool:
     """An unknown card the ledger did not find, or one seen offline for the first time."""
     # Offline we cannot ask; joining twice is harmless (the ledger keeps the first member).

@@ -46,6 +46,7 @@ class ProgramReceived:
 @dataclass(frozen=True)
 class LedgerCapabilities:
     max_ops_per_batch: int  # 1: the ledger reads one op per message (contract v1.0)
+    contract: tuple[int, int] = (1, 0)  # what it speaks; (1, 3): lookups may ask for a link
 
 
 @dataclass(frozen=True)

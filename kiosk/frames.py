@@ -35,9 +35,13 @@ class LatestView:
     def show(self, view: v.View) -> None:
         self._view = view
 
-    def after(self, fn: Callable[..., object], *args: object) -> None:
-        """Run ``fn(*args)`` once this batch's frame is drawn (at the next ``flush``)."""
-        self._after.append((fn, args))
+    def after(self, fn: Callable[..., object], *args: object, first: bool = False) -> None:
+        """Run ``fn(*args)`` once this batch's frame is drawn (at the next ``flush``);
+        ``first``: before what waits already (a lookup before the LED's pattern)."""
+        if first:
+            self._after.insert(0, (fn, args))
+        else:
+            self._after.append((fn, args))
 
     def flush(self) -> None:
         """Draw the last view shown since the previous flush, if any; then run what waited."""

@@ -80,15 +80,17 @@ class PosNotices:
         if sent:
             self._member = body
 
-    def tell(self, basket_id: str, kind: str, reason: str, **extra: object) -> None:
-        """Publish one notice (and log it); the same basket, kind and reason only once."""
+    def tell(self, basket_id: str, kind: str, reason: str, level: int = logging.WARNING,
+             **extra: object) -> None:
+        """Publish one notice (and log it at ``level``); the same basket, kind and reason only
+        once."""
         key = (basket_id, kind, reason)
         if key in self._told:
             return
         self._told[key] = None
         if len(self._told) > REMEMBERED:
             self._told.popitem(last=False)
-        log.warning("basket %s: %s (%s); the POS is told", basket_id, kind, reason)
+        log.log(level, "basket %s: %s (%s); the POS is told", basket_id, kind, reason)
         self.out.notice(notice(basket_id, kind, reason, self.now_iso(), **extra))
 
     def after_ack(self, op: dict, ack: dict) -> None:
@@ -102,9 +104,12 @@ class PosNotices:
             extra = {"member_id": ack["member_id"], "points": ack.get("earned", 0)}
             if "balance" in ack:
                 extra["balance"] = ack["balance"]
+            # Routine, not a problem: one a basket when a backlog of a new card's sales drains,
+            # and a log line each cost more than the notice (docs/benchmarks.md, Pi-class).
             self.tell(
                 basket_id,
                 "member_changed",
                 "member_id_assigned: the ledger's id for the card on this basket",
+                level=logging.DEBUG,
                 **extra,
             )

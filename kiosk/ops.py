@@ -95,5 +95,9 @@ def enrol_op(token: Token, stamp: Stamp, op_id: str | None = None) -> dict:
     return _op("enrol", token, stamp, op_id, enrol=True)
 
 
-def lookup_request(token: Token) -> dict:
-    return {"v": VERSION, "token": token_body(token)}
+def lookup_request(token: Token, ask_link: bool = False) -> dict:
+    """Who holds ``token``; ``ask_link`` (contract v1.3): and a link to their page."""
+    body = {"v": VERSION, "token": token_body(token)}
+    if ask_link:
+        body["ask_link"] = True
+    return body

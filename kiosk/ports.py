@@ -19,6 +19,8 @@ class Ports:
     publish: Callable[..., bool]  # (topic, payload, qos=1, retain=False, response_topic, correlation)
     show: Callable[[v.View], None]
     signal: Callable[[str], None] = lambda pattern: None
+    # Run a call once the frame being prepared is drawn (the app: LatestView.after, first).
+    after_frame: Callable[..., None] = lambda fn, *args: fn(*args)
     online: Callable[[], bool] = lambda: False
     link_state: Callable[[], str] = lambda: "broker offline"  # for the technician screen
     clock_synced: Callable[[], bool] = lambda: False

@@ -23,9 +23,9 @@ class ScreenTimer:
         self.last_view = view
         self._show(view)
 
-    def show_result(self, view: v.View) -> None:
-        """A message that stays up for RESULT_SCREEN_S, then the screen returns to the moment."""
-        self.until = self._monotonic() + RESULT_SCREEN_S
+    def show_result(self, view: v.View, seconds: float = RESULT_SCREEN_S) -> None:
+        """A message that stays up for ``seconds``, then the screen returns to the moment."""
+        self.until = self._monotonic() + seconds
         self.show(view)
 
     def result_up(self) -> bool:

@@ -22,13 +22,13 @@ from dataclasses import replace
 
 from display import views as v
 from drivers import base as d
-from kiosk import basket_switch, lane_messages, notices, ops, redemptions
+from kiosk import account_links, basket_switch, lane_messages, notices, ops, redemptions
 from kiosk import events as e
 from kiosk import screen_choice as sc
 from kiosk.acks import Acks
 from kiosk.balances import Balances, held_points, projected_earn
 from kiosk.checkout import Checkout
-from kiosk.customer import Customer, Member, offers_enrolment, short_card, token_key
+from kiosk.customer import BLOCKED, Customer, Member, offers_enrolment, short_card, token_key
 from kiosk.outbox import Outbox
 from kiosk.ports import Ports
 from kiosk.publisher import Publisher
@@ -61,6 +61,7 @@ class Session(Checkout, Reserving):
         self.returns = Returns(outbox, self.store, self.lane, self.out.notice, ports)
         self.acks = Acks(outbox, self.replayer, self.balances, on_ack=self.returns.acked)
         self.status = KioskStatus(outbox, ports, self.out, cfg["outbox"])
+        self.status.program_version = self.program.version
         self.readers = self.status.readers
         self.basket: dict | None = None
         self.last_basket_seen: tuple[str, int] = ("", -1)  # for simulators that wait on us
@@ -68,6 +69,7 @@ class Session(Checkout, Reserving):
         self.screen = ScreenTimer(ports.show, ports.monotonic)
         self.result = ResultScreen(self.screen)  # a paid basket's preview, until its ack
         self.technician = False
+        self.links = account_links.AccountLinks()  # "scan to see your account" (v1.3)
 
     # -- dispatch -------------------------------------------------------------------
     def handle(self, event: object) -> None:
@@ -113,7 +115,11 @@ class Session(Checkout, Reserving):
         cached = self.balances.cached(token_key(token))
         member = replace(cached) if cached else Member(name=short_card(token))
         self.customer = Customer(token, member, basket_id=self._basket_id())
-        if self.ports.online():
+        if self.ports.online() and cached:
+            # The cached figures are on screen first; the lookup that refreshes them goes out
+            # once that frame is drawn (docs/benchmarks.md, kiosk section).
+            self.ports.after_frame(self._send_lookup, self.customer)
+        elif self.ports.online():
             self._send_lookup(self.customer)
         else:
             self.customer.maybe_new = cached is None
@@ -123,6 +129,9 @@ class Session(Checkout, Reserving):
 
     # -- buttons ----------------------------------------------------------------------
     def on_ButtonPressed(self, ev: d.ButtonPressed) -> None:
+        if ev.held and ev.button == "select" and self._member_on_screen():
+            self._ask_link(self.customer.token, on_request=True)  # "show me my account"
+            return
         if ev.held:
             self.technician = not self.technician
             self.refresh()
@@ -152,6 +161,10 @@ class Session(Checkout, Reserving):
             self._hold_reward(c, rewards[c.selected].reward_id)
 
     def _press_cancel(self) -> None:
+        if self.screen.result_up() and isinstance(self.screen.last_view, v.AccountLink):
+            self.screen.clear()  # close the code; the member stays attached
+            self.refresh()
+            return
         c = self.customer
         if c is None:
             return
@@ -238,6 +251,7 @@ class Session(Checkout, Reserving):
         if (why := self._save_op(None, "enrol", op, token_key(c.token), 0)) is not None:
             log.error("enrol op NOT saved: %s", why)
             return
+        self.links.joined(op["op_id"], c.token, self.ports.monotonic())
         self.screen.show_result(v.Enrolled(saved_offline=not self.ports.online()))
         self.ports.signal("ok")
         self.customer = None
@@ -305,12 +319,18 @@ class Session(Checkout, Reserving):
         self.out.lookup(ops.lookup_request(c.token), c.lookup_id.encode())
 
     def on_LookupAnswered(self, ev: e.LookupAnswered) -> None:
+        if (ask := self.links.answered(ev.correlation)) is not None:
+            self._show_link(account_links.link_of(ev.msg), ask.on_request)
+            return
         c = self.customer
         if c is None or ev.correlation != c.lookup_id:
             return  # a late answer for someone who has gone
         msg = ev.msg
         if msg["found"] and "member" not in msg:  # the schema cannot require it only if found
             log.warning("lookup reply says found but names no member: ignored")
+            return
+        if not msg["found"] and msg.get("reason", "").startswith(BLOCKED):
+            self._refuse_blocked(c, msg["reason"])
             return
         c.answered = True
         if msg["found"]:
@@ -322,14 +342,58 @@ class Session(Checkout, Reserving):
         self._attach()
         self.refresh()  # a confirmation still up (reward applied) stays up
 
+    def _refuse_blocked(self, c: Customer, reason: str) -> None:
+        """The ledger blocked this card (replaced) or its member: say so, offer no joining,
+        forget the cached member and let go of what was held. A sale paid all the same still
+        makes its op, which the ledger rejects and the kiosk keeps (`kiosk queue rejected`)."""
+        log.warning("lookup: %s", reason)
+        self._release_holds(c, publish=bool(c.held))
+        self.balances.forget(token_key(c.token))
+        self.customer = None
+        self.screen.show_result(v.ErrorMessage("Card blocked: ask staff"))
+        self.ports.signal("error")
+
     def on_AckReceived(self, ev: e.AckReceived) -> None:
         op = self.acks.receive(ev.msg)
         if op is not None:
             self.pos.after_ack(op.body, ev.msg)
         self.result.ack(ev.msg)  # the ledger's figures replace the preview still up
+        if (token := self.links.joined_token(ev.msg, self.ports.monotonic())) is not None:
+            self._ask_link(token, on_request=False)  # a new member: their page, to complete
 
     def on_LedgerCapabilities(self, ev: e.LedgerCapabilities) -> None:
         self.replayer.use_batches(ev.max_ops_per_batch)
+        self.links.contract = ev.contract
+
+    # -- "scan to see your account" (kiosk.account_links) -----------------------------------------
+    def _member_on_screen(self) -> bool:
+        c = self.customer
+        return c is not None and c.member.known and not self.technician
+
+    def _ask_link(self, token: d.Token, on_request: bool) -> None:
+        """Ask the ledger for the link to the page of ``token``'s member (contract v1.3)."""
+        if not (self.links.available() and self.ports.online()):
+            if on_request:  # an older ledger has no links to give
+                why = "No account page here" if self.ports.online() else \
+                    "Your account needs the network"
+                self.screen.show_result(v.ErrorMessage(why))
+                self.ports.signal("error")
+            return
+        deadline = self.ports.monotonic() + self.cfg["lookup"]["timeout_ms"] / 1000
+        correlation = self.links.ask(deadline, on_request)
+        self.out.lookup(ops.lookup_request(token, ask_link=True), correlation.encode())
+
+    def _show_link(self, link: str, on_request: bool) -> None:
+        if not link:
+            if on_request:  # no web address configured at the ledger, or the member is gone
+                self.screen.show_result(v.ErrorMessage("No account page here"))
+            return
+        if (self.screen.result_up() and not on_request
+                and not isinstance(self.screen.last_view, v.Enrolled)):
+            self.links.waiting = link  # "Points added" first; the code when it has been read
+            return
+        self.screen.show_result(v.AccountLink(link), account_links.SCREEN_S)
+        self.ports.signal("ok")
 
     # -- network and time ---------------------------------------------------------------------------------
     def on_LinkUp(self, ev: e.LinkUp) -> None:
@@ -347,15 +411,23 @@ class Session(Checkout, Reserving):
             return
         log.info("program version %s received", ev.program.version)
         self.program = ev.program
+        self.status.program_version = ev.program.version
+        self.status.soon()  # the fleet sees the new version at once
         self.refresh()
 
     def on_Tick(self, ev: e.Tick) -> None:
         self._reserve_overdue(ev.now)
+        if (late := self.links.overdue(ev.now)) is not None and late.on_request:
+            self.screen.show_result(v.ErrorMessage("Your account needs the network"))
         c = self.customer
         if c and not c.answered and c.lookup_deadline and ev.now >= c.lookup_deadline:
             c.lookup_deadline = 0.0
             self.refresh()  # no answer in time: show the cached or pending figure, marked
         if self.screen.expired(ev.now):
+            if link := self.links.waiting:
+                self.links.waiting = ""
+                self.screen.show_result(v.AccountLink(link), account_links.SCREEN_S)
+                return
             self.refresh()
 
     # -- screens -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The kiosk's retained status message: link state, queue, readers, display, clock."""
+"""The kiosk's retained status message: link state, queue, readers, display, clock, and the
+program version it prices with (so the fleet page shows which kiosks have a new program)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ def queue_warning(depth: int, max_ops: int, warn_ratio: float) -> bool:
 
 def status_message(*, state: str, stats: OutboxStats, queue_limit: int, warning: bool,
                    uptime_s: float, readers: Mapping[str, str], display: str,
-                   clock_synced: bool, at: str) -> dict:
-    return {"v": VERSION, "state": state, "version": __version__,
+                   clock_synced: bool, at: str, program_version: int | None = None) -> dict:
+    body = {"v": VERSION, "state": state, "version": __version__,
             "queue_depth": stats.depth, "queue_limit": queue_limit, "queue_warning": warning,
             "oldest_pending_s": stats.oldest_age_s, "uptime_s": round(uptime_s, 1),
             "readers": readers, "display": display, "clock_synced": clock_synced, "at": at}
+    if program_version is not None:
+        body["program_version"] = program_version
+    return body
 
 
 
@@ -38,6 +42,7 @@ class KioskStatus:
         self.readers: dict[str, str] = {}  # reader name -> "ok" or what is wrong
         self.started = ports.monotonic()
         self.due = 0.0  # monotonic time of the next publish; 0: at the end of this batch
+        self.program_version: int | None = None  # set by the session as programs arrive
 
     def soon(self) -> None:
         self.due = 0.0
@@ -52,7 +57,7 @@ class KioskStatus:
             state=state, stats=self.outbox.stats(), queue_limit=self.limits["max_ops"],
             warning=self.queue_warning(), uptime_s=p.monotonic() - self.started,
             readers=self.readers, display=p.display_health(), clock_synced=p.clock_synced(),
-            at=p.now_iso())
+            at=p.now_iso(), program_version=self.program_version)
 
     def publish_if_due(self, now: float) -> None:
         if now >= self.due:

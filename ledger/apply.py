@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from codes.tokens import token_key
-from ledger import acks, facts, reservations
+from ledger import acks, blocks, facts, op_events, reservations
 from ledger import db as dbm
 from ledger.memberstate import count_promotions, expire_points, expiring, member_state, review_tier
 from ledger.offers import personal_offers
@@ -101,6 +101,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
     rules = trust.policy.rules(origin[0], origin[1])
     member_id, created = _resolve(store, program, op, origin, trust, rules)
     store.lock_member(member_id)  # PostgreSQL: spend and report a balance no other worker moves
+    if why := blocks.member_refusal(store, member_id, op):  # after the lock: a block commits first
+        raise Rejected(why)
     expire_points(store, program, member_id)
     basket = Basket.from_message(op) if op["kind"] == "sale" else None
     state = member_state(store, program, member_id, basket=basket)
@@ -127,6 +129,8 @@ def _apply_new(store: LedgerStore, program: Program, op: dict, origin: Origin,
     tier = review_tier(store, program, state, earned)
     result = acks.applied(op["op_id"], member_id, state.balance + earned - redeemed, tier,
                           earned, redeemed, refused)
+    op_events.sale(store.db, op, origin, result, created,
+                   program.enrolment_bonus if created else 0, rewards)
     if created:
         log.info("op %s enrolled new member %s", op["op_id"], member_id)
     return result
@@ -149,6 +153,10 @@ def _resolve(store: LedgerStore, program: Program, op: dict, origin: Origin, tru
             log.info("op %s: kiosk named member %s, the card is %s's", op["op_id"],
                      op["member_id"], member_id)
         return member_id, False
+    if block := blocks.card_block(store, token_key(token.kind, token.value)):
+        if not blocks.made_before(op, block.blocked_at):
+            raise Rejected(blocks.card_refusal(block))
+        return store.merged_target(block.member_id), False  # tapped before it was replaced
     if token.kind == "qr":
         raise Rejected(f"unknown member {token.value}")  # a code names a member; none to enrol
     if program.unknown_token != "enrol":
@@ -175,8 +183,7 @@ def checked_member(store: LedgerStore, token: Checked) -> str | None:
     """Who holds this card or code. A verified member QR code names the member itself."""
     member_id = store.member_of(token_key(token.kind, token.value))
     if member_id is None and token.kind == "qr" and token.verified:
-        if store.member(token.value) is not None:
-            member_id = token.value
+        member_id = store.merged_target(token.value)  # a merged duplicate's code: the kept one
     return member_id
 
 
@@ -275,10 +282,15 @@ def lookup(store: LedgerStore, program: Program, request: dict,
     elif token is not None:
         member_id = token_member(store, token)
     else:
-        member_id = request.get("member_id")
+        member_id = store.merged_target(request.get("member_id") or "")
+    if member_id is None and token is not None and \
+            (block := blocks.card_block(store, token_key(token["kind"], token["value"]))):
+        return {**not_found, "reason": blocks.card_refusal(block)}
     member = store.member(member_id) if member_id else None
     if member is None:
         return not_found
+    if why := blocks.member_refusal(store, member.member_id):
+        return {**not_found, "reason": why}
     state = member_state(store, program, member.member_id)
     balance = member.balance - expiring(store, program, member.member_id)  # as the next op sees
     offered = program.rewards(state)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 
 from codes.tokens import token_key
-from ledger import acks, facts
+from ledger import acks, events, facts, op_events
 from ledger.apply import NO_KEYS, Origin, apply_in_savepoint
 from ledger.policy import PolicyRefused
 from ledger.sales import sale_row
@@ -31,13 +31,15 @@ log = logging.getLogger(__name__)
 
 class _Pending:
     def __init__(self, store: LedgerStore) -> None:
-        self.store, self.journal, self.ops, self.sales = store, [], [], []
+        self.store, self.journal, self.ops, self.sales, self.events = store, [], [], [], []
         self.facts: list[facts.Fact] = []
+        self.at = events.now_iso()  # the events' time (ids and sums only: ledger.op_events)
 
     def flush(self) -> None:
-        self.store.write_many(self.journal, self.ops, self.sales)
+        self.store.write_many(self.journal, self.ops, self.sales, self.events)
         facts.write_many(self.store, self.facts)
-        self.journal, self.ops, self.sales, self.facts = [], [], [], []
+        self.journal, self.ops, self.sales, self.facts, self.events = [], [], [], [], []
+        self.at = events.now_iso()
 
 
 def apply_batch(store: LedgerStore, program_for: Callable[[dict], Program],
@@ -125,6 +127,8 @@ def _plain_sale(pending: _Pending, program: Program, op: dict, origin: Origin, m
     if earned:
         pending.journal.append((member_id, "earn", earned, op["op_id"], op.get("basket_id"),
                                 *origin, ""))
+        pending.events.append(op_events.earned_row(op, origin, member_id, earned,
+                                                   balance + earned, tier, pending.at))
     if op.get("basket_id"):
         pending.sales.append(sale_row(op["op_id"], origin[0], op["basket_id"], member_id,
                                       sale_of(program, basket, quote, ())))

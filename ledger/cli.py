@@ -29,6 +29,10 @@ COMMANDS = [
     "ledger.commands.consent",
     "ledger.commands.report",
     "ledger.commands.segments",
+    "ledger.commands.webhooks",
+    "ledger.commands.automations",
+    "ledger.commands.users",
+    "ledger.commands.web",
 ]
 
 

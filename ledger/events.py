@@ -12,7 +12,8 @@ or phone numbers): a receiver that needs them asks the ledger for the member.
 from __future__ import annotations
 
 import json
-import uuid
+import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,14 +42,30 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def emit(db, type_: str, member_id: str | None, data: dict, at: str | None = None) -> str:
-    """Record one event on ``db`` (an open transaction's connection); return its id."""
+COLUMNS = ("event_id", "type", "member_id", "data", "at")
+_encode = json.JSONEncoder(sort_keys=True).encode  # one encoder: json.dumps(...) makes one a call
+
+
+def row(type_: str, member_id: str | None, data: dict, at: str | None = None) -> tuple:
+    """One event as a row of ``COLUMNS``, for a batch written in one statement (store.write_many)."""
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}; known: {', '.join(TYPES)}")
-    event_id = "evt_" + uuid.uuid4().hex
+    return (new_id(), type_, member_id, _encode(data), at or now_iso())
+
+
+def new_id() -> str:
+    """``evt_``, the time in µs and 64 random bits, in hex: unique, and in time order, so the
+    unique index grows at its end (random ids cost the batch a b-tree page each)."""
+    return f"evt_{time.time_ns() // 1000:014x}{os.urandom(8).hex()}"
+
+
+def emit(db, type_: str, member_id: str | None, data: dict, at: str | None = None) -> str:
+    """Record one event on ``db`` (an open transaction's connection); return its id."""
+    event = row(type_, member_id, data, at)
     db.execute("INSERT INTO events (event_id, type, member_id, data, at) VALUES (?, ?, ?, ?, ?)",
-               (event_id, type_, member_id, json.dumps(data, sort_keys=True), at or now_iso()))
-    return event_id
+               event)
+    return event[0]
+
 
 
 def since(db, seq: int = 0, types: tuple[str, ...] = (), limit: int = 500) -> list[Event]:

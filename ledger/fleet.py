@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STALE_S = 120.0  # kiosks publish status every 30 s
+PENDING_ALERT_S = 15 * 60.0  # an op this old has not reached the ledger: worth a look
 
 
 @dataclass
@@ -30,6 +31,9 @@ class KioskRow:
     queue_depth: int | None
     oldest_pending_s: float | None
     flag: str = ""
+    readers: dict = field(default_factory=dict)  # reader name -> "ok" or what is wrong
+    display: str | None = None
+    program_version: int | None = None  # the program the kiosk prices with (status v1.3)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +61,9 @@ def row(store: str, kiosk: str, status: dict | None, known: dict | None, now: dt
     oldest = full.get("oldest_pending_s")
     if oldest is not None and age is not None and depth:
         oldest = round(oldest + age, 1)  # the status was that old already
-    r = KioskRow(store, kiosk, state, at, full.get("version"), depth, oldest)
+    r = KioskRow(store, kiosk, state, at, full.get("version"), depth, oldest,
+                 readers=full.get("readers", {}), display=full.get("display"),
+                 program_version=full.get("program_version"))
     r.flag = _flag(r, status, known, silent, age, full.get("queue_warning"))
     return r
 
@@ -73,6 +79,17 @@ def _flag(r: KioskRow, status: dict | None, known: dict | None, silent: bool,
     if silent:
         return f"no status for {age / 60:.0f} min"
     return "offline, queue unknown" if r.queue_depth is None else ""
+
+
+def alert(r: KioskRow, pending_limit_s: float = PENDING_ALERT_S) -> str:
+    """What needs a technician now: a kiosk offline holding unsynced ops, or one whose oldest
+    pending op has waited longer than ``pending_limit_s`` (its ops do not reach the ledger)."""
+    if r.state != "online" and r.queue_depth:
+        return f"offline with {r.queue_depth} unsynced ops"
+    if r.queue_depth and r.oldest_pending_s is not None and r.oldest_pending_s > pending_limit_s:
+        return (f"oldest pending op waiting {r.oldest_pending_s / 60:.0f} min"
+                f" (more than {pending_limit_s / 60:.0f})")
+    return ""
 
 
 def rows(statuses: dict[str, dict], known: dict[str, dict], expected: set[str],

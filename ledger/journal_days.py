@@ -1,5 +1,5 @@
 """The journal's figures for the whole ledger read from its per-day sums (``journal_days``,
-kept by migration 0021's trigger in the journal's own transaction), for ledger.kpis and
+kept by migration 0026's trigger in the journal's own transaction), for ledger.kpis and
 ledger.kpi_series: the same sums as over the entries, from a few rows a day.
 
 A period is whole UTC days, so ``at >= start_iso`` is ``day >= start`` (``at`` begins with

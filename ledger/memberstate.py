@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ledger import db as dbm
+from ledger import events
 from ledger.segment_book import member_segments
 from ledger.store import LedgerStore
 from program.engine import Basket, MemberState, Program, TierReview, parse_time
@@ -61,6 +62,9 @@ def expire_points(store: LedgerStore, program: Program, member_id: str,
     if points:
         store.journal(member_id, "expire", -points,
                       reason=f"points older than {program.expire_after_days} days")
+        events.emit(store.db, "points.expired", member_id,
+                    {"points": points, "balance": store.balance(member_id),
+                     "after_days": program.expire_after_days})
         log.info("member %s: %d points expired", member_id, points)
     return points
 
@@ -105,6 +109,8 @@ def record_review(store: LedgerStore, state: MemberState, outcome: TierReview,
                   now: dt.datetime) -> None:
     if outcome.tier != state.tier:
         store.set_tier(state.member_id, outcome.tier, since=_iso(now))
+        events.emit(store.db, "tier.changed", state.member_id,
+                    {"from": state.tier, "to": outcome.tier, "at": _iso(now)})
         log.info("member %s: tier %s -> %s", state.member_id, state.tier, outcome.tier)
     elif outcome.passed is not None:
         store.set_tier_reviewed(state.member_id, _iso(outcome.passed))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from ledger import facts
+from ledger import audit, events, facts
 from ledger.store import LedgerError, LedgerStore, now_iso
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ def update(
     unlabel: list[str] = (),
     note: str = "",
     operator: str = "",
+    actor: str | None = None,
+    via: str = "cli",
 ) -> Profile:
     """Set the given profile ``fields`` (name and CONTACT), add and remove labels, add a staff
     note, in one transaction; the profile as it is now."""
@@ -149,6 +151,14 @@ def update(
                 "INSERT INTO member_notes(member_id, note, operator, at) VALUES (?,?,?,?)",
                 (member_id, note, operator, now_iso()),
             )
+        if actor is not None:  # which fields changed, never their values (personal data)
+            detail = {"fields": sorted(fields), "labels": list(labels),
+                      "unlabel": list(unlabel), "note": bool(note)}
+            audit.record(store.db, actor, via, "member.update", member_id, detail)
+        # Which fields changed, never their values: a receiver asks the ledger for those.
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": sorted(fields), "labels_added": len(labels),
+                     "labels_removed": len(unlabel), "note": bool(note)})
     log.info(
         "member %s: profile updated (%s)",
         member_id,
@@ -175,7 +185,8 @@ def _upsert(store: LedgerStore, member_id: str, contact: dict[str, str]) -> None
 
 
 def set_consent(
-    store: LedgerStore, member_id: str, channel: str, given: bool, source: str, wording: str
+    store: LedgerStore, member_id: str, channel: str, given: bool, source: str, wording: str,
+    actor: str | None = None, via: str = "cli",
 ) -> Consent:
     """Record that the member gave (or withdrew) consent for ``channel``: a new row."""
     with store.transaction():
@@ -189,6 +200,12 @@ def set_consent(
             " address, at) VALUES (?,?,?,?,?,?,?)",
             (member_id, channel, int(given), source, wording, address, at),
         )
+        if actor is not None:
+            audit.record(store.db, actor, via, "consent." + ("give" if given else "withdraw"),
+                         member_id, {"channel": channel, "source": source, "wording": wording})
+        events.emit(store.db, "member.updated", member_id,
+                    {"fields": [], "consent": {"channel": channel, "given": given,
+                                               "source": source, "wording": wording}})
     log.info(
         "member %s: consent %s %s (%s, wording %s)",
         member_id,
@@ -200,7 +217,8 @@ def set_consent(
     return Consent(channel, given, source, wording, address, at)
 
 
-def forget(store: LedgerStore, member_id: str) -> int:
+def forget(store: LedgerStore, member_id: str, actor: str | None = None,
+           via: str = "cli") -> int:
     """Erase the member's personal data, keep their figures; the number of cards unbound."""
     with store.transaction():
         store.lock_member(member_id)
@@ -219,6 +237,10 @@ def forget(store: LedgerStore, member_id: str) -> int:
         store.db.execute("DELETE FROM member_notes WHERE member_id=?", (member_id,))
         store.db.execute("UPDATE consents SET address=NULL WHERE member_id=?", (member_id,))
         cards = store.db.execute("DELETE FROM tokens WHERE member_id=?", (member_id,)).rowcount
+        store.db.execute("DELETE FROM blocked_cards WHERE member_id=?", (member_id,))
+        if actor is not None:
+            audit.record(store.db, actor, via, "member.forget", member_id, {"cards": cards})
+        events.emit(store.db, "member.forgotten", member_id, {"cards_unbound": cards})
     log.info("member %s forgotten: personal data erased, %d cards unbound", member_id, cards)
     return cards
 
@@ -230,8 +252,15 @@ def export(store: LedgerStore, member_id: str) -> dict:
         raise LedgerError(f"no member {member_id}")
     member = store.member(member_id)
     baskets = facts.baskets(store, "", "~", member_id=member_id)  # every time: ISO < "~"
+    block = store.db.execute("SELECT blocked_at, blocked_reason FROM members WHERE member_id=?",
+                             (member_id,)).fetchone()
+    blocked_cards = store.db.execute("SELECT token_key, blocked_at, reason FROM blocked_cards"
+                                     " WHERE member_id=? ORDER BY blocked_at", (member_id,))
     return {
-        "member": {"member_id": member_id, "tier": member.tier, "balance": member.balance},
+        "member": {"member_id": member_id, "tier": member.tier, "balance": member.balance,
+                   "blocked_at": block[0], "blocked_reason": block[1]},
+        "blocked_cards": [dict(zip(("card", "blocked_at", "reason"), r, strict=True))
+                          for r in blocked_cards.fetchall()],
         "profile": found.as_dict(),
         "cards": store.cards(member_id),
         "journal": store.history(member_id),

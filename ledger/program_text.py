@@ -11,9 +11,10 @@ from program.engine import Reward
 from program.rules import Promotion, RuleProgram
 
 
-def describe(p: RuleProgram, loaded_at: str, point_value_minor: float | None = None) -> list[str]:
-    """The program ``p`` as lines of text; ``point_value_minor`` from its body (reports only:
-    the engine never reads it)."""
+def describe(p: RuleProgram, loaded_at: str, point_value_minor: float | None = None,
+             automations: dict | None = None) -> list[str]:
+    """The program ``p`` as lines of text; ``point_value_minor`` and ``automations`` from its
+    body (the reports' and the ledger's: the engine never reads them)."""
     lines = [
         f"{p.name} (version {p.version}, loaded {loaded_at}, {p.currency}, {p.timezone})",
         _cards(p),
@@ -43,7 +44,19 @@ def describe(p: RuleProgram, loaded_at: str, point_value_minor: float | None = N
     ]
     lines += [_promotion(pr) for pr in p.promotions]
     lines.append(f"ops priced with an older version are honoured for {p.grace_hours:g} h")
+    if automations:
+        lines.append(_automations(automations))
     return lines
+
+
+def _automations(section: dict) -> str:
+    from program.automations import parse_automations
+
+    found = parse_automations(section)
+    off = [n for n, a in found.items() if not a.enabled]
+    changed = ", ".join(sorted(section))
+    return (f"automations set in the file: {changed}; off: {', '.join(off) or 'none'}"
+            " (`ledger automations list` shows the switches too)")
 
 
 def _cards(p: RuleProgram) -> str:

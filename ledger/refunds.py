@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from ledger import acks
+from ledger import acks, op_events
 from ledger.memberstate import expire_points
 from ledger.sales import RefundRow, SaleRow, find_sale, record_refund, refunds_of
 from ledger.store import LedgerStore
@@ -63,6 +63,8 @@ def apply_refund(store: LedgerStore, program: Program, op: dict, origin: Origin)
         notes.append(why)
         log.warning("op %s: refund of basket %s: %s", op["op_id"], basket_id, why)
     member = store.member(found.member_id)
+    op_events.refund(store.db, op, origin, found.member_id, member.balance, taken, back,
+                     refund.due - taken)
     return acks.refunded(
         op["op_id"],
         found.member_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from ledger import reservations
+from ledger import blocks, reservations
 from ledger.apply import NO_KEYS, _asked, _over_limit
 from ledger.memberstate import expiring, member_state
 from ledger.policy import PolicyRefused
@@ -86,6 +86,8 @@ def _refusal(
     """Why one of ``reward_id`` cannot be held for the member ("" when it can)."""
     reward = program.reward(reward_id)
     store.lock_member(member_id)
+    if why := blocks.member_refusal(store, member_id):  # the sale would be refused too
+        return why
     state = member_state(store, program, member_id)
     if reward is None or reward.reward_id not in {r.reward_id for r in program.rewards(state)}:
         return f"not_offered: {reward_id} is not offered to this member"

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from ledger import rfm
+from ledger import events, rfm
 from ledger import segments as rules
 from ledger.store import LedgerError, LedgerStore, now_iso
 from mqtt.timestamps import iso
@@ -134,8 +134,12 @@ def refresh(store: LedgerStore, now: dt.datetime | None = None) -> Changes:
         ).fetchall():
             before.setdefault(segment_id, set()).add(member_id)
         _write(store, scores, now_in, before, at)
-    entered = sorted((s, m) for s, ms in now_in.items() for m in ms - before.get(s, set()))
-    left = sorted((s, m) for s, ms in before.items() for m in ms - now_in.get(s, set()))
+        entered = sorted((s, m) for s, ms in now_in.items() for m in ms - before.get(s, set()))
+        left = sorted((s, m) for s, ms in before.items() for m in ms - now_in.get(s, set()))
+        moved = [*(events.row("segment.entered", m, {"segment_id": s}, at) for s, m in entered),
+                 *(events.row("segment.left", m, {"segment_id": s}, at) for s, m in left)]
+        if moved:  # a first refresh moves everyone: one statement (COPY on PostgreSQL)
+            store.insert_rows("events", events.COLUMNS, moved)
     return Changes(at, entered, left, {s: len(ms) for s, ms in now_in.items()})
 
 

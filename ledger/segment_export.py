@@ -2,7 +2,8 @@
 consent that holds now for one channel (the newest consent row of that channel says given).
 
 Forgotten members are in no segment, so they are never exported. Only the columns a campaign
-uses leave the ledger: no notes, no birth date.
+uses leave the ledger: no notes, no birth date. The email tools' formats (ledger.audience_formats)
+hold only members whose email consent holds, with a phone only where sms consent holds too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import csv
 import json
 from typing import TextIO
 
-from ledger import segment_book
+from ledger import audience_formats, segment_book
 from ledger.segments import consented
 from ledger.store import LedgerStore
 
@@ -36,8 +37,21 @@ def rows(store: LedgerStore, segment_id: str, consent: str | None = None) -> lis
     return [dict(zip(COLUMNS, (*r[:6], int(r[6])), strict=True)) for r in out]
 
 
+def tool_rows(store: LedgerStore, segment_id: str) -> list[dict]:
+    """The segment's members an email tool may have: email consent holding and an address;
+    ``phone`` kept only with sms consent; ``tags``: their tier and the segment."""
+    texting = {r["member_id"] for r in rows(store, segment_id, "sms")}
+    return [{**r, "phone": r["phone"] if r["member_id"] in texting else None,
+             "tags": [r["tier"], segment_id]}
+            for r in rows(store, segment_id, "email") if r["email"]]
+
+
 def write(found: list[dict], fmt: str, out: TextIO) -> None:
-    """``found`` as CSV (a header row first) or JSON Lines (one object a line)."""
+    """``found`` as CSV (a header row first), JSON Lines (one object a line), or an email tool's
+    import file (``found`` from tool_rows)."""
+    if fmt in audience_formats.TOOLS:
+        audience_formats.write(found, fmt, out)
+        return
     if fmt == "jsonl":
         for row in found:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

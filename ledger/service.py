@@ -26,6 +26,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger import acks as ack_bodies
@@ -75,8 +76,10 @@ class ReserveIn:
 class LedgerService:
     def __init__(self, db_path: str, host: str, port: int, worker: str = "main",
                  program: Program | None = None, username: str = "", password: str = "",
-                 program_key=None, batches: bool = True, trust: Trust | None = None) -> None:
+                 program_key=None, batches: bool = True, trust: Trust | None = None,
+                 account_link: Callable[[str], str] | None = None) -> None:
         self.db_path = db_path
+        self.account_link = account_link  # member id -> signed page link; None: no web address
         self.batches = batches  # contract v1.2: read op batches, announce it (False: as v1.0)
         self.trust = trust or Trust()
         self.fixed_program = program  # tests: one program for every op, ignoring the store
@@ -293,7 +296,7 @@ class LedgerService:
                     try:
                         store = store or LedgerStore(self.db_path, readonly=True)
                         payload = lookup_reply(store, self.program, item.request,
-                                               item.asker, self.trust)
+                                               item.asker, self.trust, self.account_link)
                     except Exception:  # noqa: BLE001 - the kiosk falls back to its cache
                         log.exception("lookup failed; reconnecting to the database")
                         store = _close(store)
@@ -305,11 +308,15 @@ class LedgerService:
 
 
 def lookup_reply(store: LedgerStore, program: Program, request: dict,
-                 asker: tuple[str, str] | None = None, trust: Trust | None = None) -> bytes:
+                 asker: tuple[str, str] | None = None, trust: Trust | None = None,
+                 account_link: Callable[[str], str] | None = None) -> bytes:
     """The reply to one lookup, as published (``asker``: the kiosk asking; None: `ledger
-    lookup`, an operator, which prints the same bytes)."""
-    return messages.encode("lookup_reply", lookup(store, program, request, asker,
-                                                  trust or Trust()))
+    lookup`, an operator, which prints the same bytes). A kiosk that asks for it (contract
+    v1.3 ``ask_link``) gets the found member's ``account_link`` when ``account_link`` makes one."""
+    body = lookup(store, program, request, asker, trust or Trust())
+    if account_link and request.get("ask_link") and body["found"] and asker is not None:
+        body["account_link"] = account_link(body["member"]["id"])
+    return messages.encode("lookup_reply", body)
 
 
 def _close(store: LedgerStore | None) -> None:

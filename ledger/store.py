@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codes.tokens import token_key
+from ledger import audit, events
 from ledger import db as dbm
+from ledger.write_lock import WriteLock
 from mqtt.timestamps import now_iso
 
 
@@ -47,9 +49,12 @@ class LedgerStore:
         """
         self.path = str(path)
         self.postgres = dbm.is_postgres(self.path)
+        self._depth = 0  # transactions open (ledger.store.transaction nests as savepoints)
         if not readonly:
             self._check_schema()
         self.db = dbm.connect(self.path)
+        # SQLite writers queue on a lock file rather than in SQLite's sleeping busy handler.
+        self._write_lock = None if self.postgres else WriteLock(self.path)
 
     def _check_schema(self) -> None:
         if not self.postgres:
@@ -63,12 +68,41 @@ class LedgerStore:
 
     def close(self) -> None:
         self.db.close()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, pipeline: bool = False) -> Iterator:
         """One transaction. ``pipeline`` (PostgreSQL; ignored on SQLite) sends writes without
-        waiting for each answer: a failed write is raised by the next read or ``sync()``."""
-        with self.db.pipeline() if pipeline and self.postgres else nullcontext():
+        waiting for each answer: a failed write is raised by the next read or ``sync()``.
+        Inside another one it is a savepoint of it, so a change and its audit entry
+        (ledger.audit) can share the caller's transaction."""
+        if self._depth:
+            yield from self._savepoint()
+            return
+        self._depth = 1
+        try:
+            yield from self._outermost(pipeline)
+        finally:
+            self._depth = 0
+
+    def _savepoint(self) -> Iterator:
+        name = f"nested_{self._depth}"
+        self._depth += 1
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.db.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.db.execute(f"RELEASE SAVEPOINT {name}")
+
+    def _outermost(self, pipeline: bool) -> Iterator:
+        queue = self._write_lock.held() if self._write_lock else nullcontext()
+        with queue, self.db.pipeline() if pipeline and self.postgres else nullcontext():
             self.db.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -86,15 +120,19 @@ class LedgerStore:
     def add_member(self, name: str, cards: list[str] = (), member_id: str | None = None,
                    opening_balance: int = 0, tier: str = "member",
                    birth_month: int | None = None, card_keys: list[str] = (),
-                   home_store: str | None = None) -> str:
+                   home_store: str | None = None, actor: str | None = None,
+                   via: str = "cli") -> str:
         """Create a member with its cards (``cards`` are UIDs; ``card_keys`` token keys made by
         codes.card_numbers), an opening balance and a home store (None: every store's), as one
-        transaction."""
+        transaction (audited as ``actor``'s change when given)."""
         member_id = member_id or new_member_id()
         with self.transaction():
             if self.member(member_id):
                 raise LedgerError(f"member {member_id} exists already")
             self.create_member(member_id, name, tier, home_store)
+            events.emit(self.db, "member.created", member_id,
+                        {"source": "cli", "store": home_store, "tier": tier,
+                         "balance": opening_balance, "cards": len(cards) + len(card_keys)})
             if birth_month is not None:
                 self.db.execute("UPDATE members SET birth_month=? WHERE member_id=?",
                                 (birth_month, member_id))
@@ -104,6 +142,9 @@ class LedgerStore:
                 self.bind_key(member_id, key)
             if opening_balance:
                 self.journal(member_id, "adjust", opening_balance, reason="opening balance")
+            if actor is not None:
+                audit.record(self.db, actor, via, "member.add", member_id,
+                             {"cards": [*cards, *card_keys], "opening_balance": opening_balance})
         return member_id
 
     def create_member(self, member_id: str, name: str = "", tier: str = "member",
@@ -139,9 +180,22 @@ class LedgerStore:
             (member_id,)).fetchone()
         return MemberRow(row[0], row[1], row[2], int(row[3])) if row else None
 
+    def merged_target(self, member_id: str) -> str | None:
+        """The member ``member_id`` is now: itself, or the member a merge kept (a duplicate
+        stays as a tombstone naming it); None when there is no such member."""
+        for _ in range(8):  # a merge never points at a tombstone; the bound guards the loop
+            row = self.db.execute("SELECT merged_into FROM members WHERE member_id=?",
+                                  (member_id,)).fetchone()
+            if row is None or row[0] is None:
+                return member_id if row else None
+            member_id = row[0]
+        return None
+
     def find(self, who: str) -> MemberRow | None:
-        """A member by id, or by a card UID / code value as an operator would type it."""
-        found = self.member(who)
+        """A member by id (a merged duplicate's id finds the member kept), or by a card UID /
+        code value as an operator would type it."""
+        target = self.merged_target(who)
+        found = self.member(target) if target else None
         if found:
             return found
         for kind in ("uid", "ndef", "qr"):
@@ -188,9 +242,13 @@ class LedgerStore:
                  "reason", "at", "operator")
         return [dict(zip(names, r, strict=True)) for r in rows]
 
-    def adjust(self, member_id: str, points: int, reason: str, operator: str) -> int:
-        """A manual adjustment with its reason and operator, as one transaction; the new
-        balance. An adjustment never takes a balance below zero."""
+    def adjust(self, member_id: str, points: int, reason: str, operator: str,
+               actor: str | None = None, via: str = "cli") -> int:
+        """A manual adjustment with its reason and operator, as one transaction (audited as
+        ``actor``'s change); the new balance. An adjustment never takes a balance below zero,
+        and needs a reason."""
+        if not reason.strip():
+            raise LedgerError("an adjustment needs a reason")
         with self.transaction():
             self.lock_member(member_id)
             member = self.member(member_id)
@@ -202,6 +260,12 @@ class LedgerStore:
             self.db.execute(
                 "INSERT INTO journal(member_id, kind, points, reason, at, operator)"
                 " VALUES (?,?,?,?,?,?)", (member_id, "adjust", points, reason, now_iso(), operator))
+            if actor is not None:
+                audit.record(self.db, actor, via, "points.adjust", member_id,
+                             {"points": points, "reason": reason, "operator": operator})
+            # The reason and operator are free text a person typed: the journal keeps them.
+            events.emit(self.db, "points.adjusted", member_id,
+                        {"points": points, "balance": member.balance + points})
             return member.balance + points
 
     # -- applied ops (idempotency) ------------------------------------------------------
@@ -228,7 +292,8 @@ class LedgerStore:
     def balances_and_tiers(self, member_ids: list[str]) -> dict[str, tuple[int, str]]:
         """Balances and tiers, the members' rows held until commit on PostgreSQL: another
         worker's batch for the same members waits, so the balance each ack reports includes
-        everything committed before it (locked in one order, so two batches cannot deadlock)."""
+        everything committed before it (locked in one order, so two batches cannot deadlock).
+        Blocked members are left out: their ops take the careful way (ledger.blocks)."""
         if self.postgres and member_ids:
             self.db.execute("SELECT 1 FROM members WHERE member_id = ANY(?) ORDER BY member_id"
                             " FOR UPDATE", [sorted(member_ids)])
@@ -236,7 +301,8 @@ class LedgerStore:
         where, values = self.one_of("m.member_id", member_ids)
         rows = self.db.execute(
             "SELECT m.member_id, m.tier, (SELECT COALESCE(SUM(points), 0) FROM journal j"
-            f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}", values).fetchall()
+            f" WHERE j.member_id = m.member_id) FROM members m WHERE {where}"
+            " AND m.blocked_at IS NULL", values).fetchall()
         return {r[0]: (int(r[2]), r[1]) for r in rows}
 
     def one_of(self, column: str, values: list) -> tuple[str, list]:
@@ -251,11 +317,15 @@ class LedgerStore:
         size = 1 << (len(values) - 1).bit_length()
         return f"{column} IN ({_marks(range(size))})", [*values, *[values[-1]] * (size - len(values))]
 
-    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = ()) -> None:
+    def write_many(self, journal: list[tuple], ops: list[tuple], sales: list[tuple] = (),
+                   event_rows: list[tuple] = ()) -> None:
         """Journal rows (member_id, kind, points, op_id, basket_id, store, kiosk, kiosk_seq,
-        reason), op rows (op_id, store, kiosk, kiosk_seq, result) and sale rows (op_id, store,
-        basket_id, member_id, body; ledger.sales) in a statement each."""
+        reason), op rows (op_id, store, kiosk, kiosk_seq, result), sale rows (op_id, store,
+        basket_id, member_id, body; ledger.sales) and event rows (ledger.events.row) in a
+        statement each."""
         at = now_iso()
+        if event_rows:
+            self.insert_rows("events", events.COLUMNS, list(event_rows))
         if sales:
             self.insert_rows("sales", ("op_id", "store", "basket_id", "member_id", "body", "at"),
                               [(*row, at) for row in sales])
@@ -381,15 +451,19 @@ class LedgerStore:
     # -- program versions ------------------------------------------------------------------
     def save_program(self, version: int, body: dict) -> None:
         with self.transaction():
-            if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
-                raise LedgerError(f"program version {version} is loaded already; "
-                                  "raise `version` in the file")
-            latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
-            if latest is not None and version < latest:
-                raise LedgerError(f"program version {version} is older than the active "
-                                  f"version {latest}")
-            self.db.execute("INSERT INTO programs VALUES (?,?,?)",
-                            (version, json.dumps(body), now_iso()))
+            self.insert_program(version, body)
+
+    def insert_program(self, version: int, body: dict) -> None:
+        """``save_program`` inside the caller's transaction (with its source and audit row)."""
+        if self.db.execute("SELECT 1 FROM programs WHERE version=?", (version,)).fetchone():
+            raise LedgerError(f"program version {version} is loaded already; "
+                              "raise `version` in the file")
+        latest = self.db.execute("SELECT MAX(version) FROM programs").fetchone()[0]
+        if latest is not None and version < latest:
+            raise LedgerError(f"program version {version} is older than the active "
+                              f"version {latest}")
+        self.db.execute("INSERT INTO programs VALUES (?,?,?)",
+                        (version, json.dumps(body), now_iso()))
 
     def programs(self) -> list[tuple[int, dict, str]]:
         """Every program version loaded: (version, body, loaded_at), oldest first."""

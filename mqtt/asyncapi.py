@@ -191,9 +191,12 @@ def document(role: str = "pos") -> dict:
         "id": f"urn:loyalty-kiosk:contract:v1:{role}",
         "info": {
             "title": f"Loyalty kiosk MQTT contract v1: the {role}'s view",
-            "version": "1.2.0",
+            "version": "1.3.0",
             "description": "Contract v1 (v1.1 adds refunds and notices; a v1.0 program ignores "
-            "them; v1.2 adds op and ack batches, sent only to a ledger that announces them) between the POS, the kiosk and the ledger. UTF-8 "
+            "them; v1.2 adds op and ack batches, sent only to a ledger that announces them; v1.3 "
+            "adds the program version to the kiosk's status, and lets a lookup ask for a signed link "
+            "to the member's page, asked only of a ledger announcing 1.3) between the POS, the kiosk "
+            "and the ledger. UTF-8 "
             "JSON payloads of at most 64 KiB; ids match [a-z0-9-]{1,32}; amounts in integer "
             "minor units with an ISO 4217 currency; unknown fields are refused. QoS 1 "
             f"everywhere. {ROLE_NOTES[role]}",

@@ -110,7 +110,8 @@ CHANNELS = {
         False,
         "Who holds this token? An MQTT 5 request on the kiosk's own topic: the answer comes on "
         "this kiosk's lookup-reply channel (a response topic naming another is refused), with "
-        "the request's correlation data.",
+        "the request's correlation data. v1.3: ask_link asks for the member's account_link (only "
+        "of a ledger whose capabilities say 1.3 or later; an older one refuses the field).",
     ),
     "lookup": _channel(
         topics.LOOKUP,
@@ -129,7 +130,9 @@ CHANNELS = {
         "ledger",
         ("kiosk",),
         False,
-        "The answer to a lookup, with the request's correlation data.",
+        "The answer to a lookup, with the request's correlation data; v1.3: account_link, a "
+        "signed short-lived link to the member's page, when the request asked for it and the "
+        "ledger has a web address.",
     ),
     "reserve": _channel(
         topics.reserve("{store}", "{kiosk}"),

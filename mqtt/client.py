@@ -14,7 +14,8 @@ import random
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
@@ -98,6 +99,7 @@ class MqttLink:
         self._thread: threading.Thread | None = None
         self._client = TunedClient(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
                                    protocol=paho.MQTTv5)
+        self._client.read_gate = threading.Lock()  # reads_held()
         self._client.max_inflight_messages_set(max_inflight)
         self._client.max_queued_messages_set(0)
         if username:
@@ -138,6 +140,14 @@ class MqttLink:
             pass
         if self._thread:
             self._thread.join(timeout=5)
+
+    @contextmanager
+    def reads_held(self) -> Iterator[None]:
+        """While the body runs, the network thread reads nothing: it waits for the body to
+        end, without Python's GIL, and then handles what arrived. For brief work only (the
+        kiosk's frame): keepalives wait too."""
+        with self._client.read_gate:
+            yield
 
     def wait_connected(self, timeout: float) -> bool:
         return self.connected.wait(timeout)

@@ -51,19 +51,20 @@ def schema(name: str) -> dict:
 
 
 @cache
-def _validator(name: str):
+def validator(name: str):
+    """Schema ``name``'s compiled check: returns the object, raises JsonSchemaException."""
     return fastjsonschema.compile(schema(name))
 
 
 def prepare(*names: str) -> None:
     """Compile these validators now (tens of ms each), not on the first message."""
     for name in names:
-        _validator(name)
+        validator(name)
 
 
 def validate(name: str, obj: object) -> dict:
     try:
-        return _validator(name)(obj)
+        return validator(name)(obj)
     except fastjsonschema.JsonSchemaException as exc:
         raise BadMessage(f"{name}: {exc.message}") from None
 
@@ -73,9 +74,10 @@ def decode(name: str, payload: bytes | str) -> dict:
     return validate(name, parse(name, payload))
 
 
-def parse(name: str, payload: bytes | str) -> dict:
+def parse(name: str, payload: bytes | str, deep_check: bool = True) -> dict:
     """Parse one message (size, UTF-8, JSON, an object, nesting) without its schema; ``name``
-    only says what was expected in the error."""
+    only says what was expected in the error. ``deep_check`` False leaves the nesting to the
+    caller (``check_nesting``): a schema that names every field bounds it for a valid message."""
     if len(payload) > MAX_PAYLOAD:
         raise BadMessage(f"{name}: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     try:
@@ -88,11 +90,17 @@ def parse(name: str, payload: bytes | str) -> dict:
         raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)") from None
     if not isinstance(obj, dict):
         raise BadMessage(f"{name}: expected a JSON object, got {type(obj).__name__}")
-    if _brackets(payload) > limits.NESTING and nesting(obj) > limits.NESTING:
-        raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)")
+    if deep_check:
+        check_nesting(name, payload, obj)
     if _may_hold_bad_text(payload) and (why := bad_text(obj)):
         raise BadMessage(f"{name}: {why}")
     return obj
+
+
+def check_nesting(name: str, payload: bytes | str, obj: object) -> None:
+    """BadMessage when ``obj`` (parsed from ``payload``) is nested deeper than the limit."""
+    if _brackets(payload) > limits.NESTING and nesting(obj) > limits.NESTING:
+        raise BadMessage(f"{name}: too deeply nested (more than {limits.NESTING} levels)")
 
 
 def _may_hold_bad_text(payload: bytes | str) -> bool:

@@ -13,7 +13,11 @@ large share of its CPU at thousands of ops per second.
    its loop wakes from select to send it, even when it has just sent the packet itself. Here
    the byte is written only when the packet is still waiting and the caller is not the loop.
 
-Both lean on paho internals (``_create_socket``, ``_packet_queue``), hence the upper bound on
+3. A read gate: ``loop_read`` runs under ``read_gate``, so a thread that must not be
+   interrupted (the kiosk drawing a frame, MqttLink.reads_held) can hold paho's thread back;
+   it waits on the lock without Python's GIL.
+
+The first two lean on paho internals (``_create_socket``, ``_packet_queue``), hence the upper bound on
 paho's version in setup.cfg; tests/test_paho_tuned.py checks the behaviour they must keep.
 ``python -m bench.bench_paho_tuned`` measures each patch on and off (docs/benchmarks.md, replay
 section): re-measure it before raising that bound, and drop a patch that no longer pays.
@@ -58,6 +62,13 @@ class TunedClient(paho.Client):
     """paho.Client driven by our own ``loop()`` calls (MqttLink), with the two changes above."""
 
     _loop_thread: int | None = None
+    read_gate = None  # a threading.Lock when MqttLink may hold reads back
+
+    def loop_read(self, max_packets: int = 1) -> paho.MQTTErrorCode:
+        if self.read_gate is None:
+            return super().loop_read(max_packets)
+        with self.read_gate:
+            return super().loop_read(max_packets)
 
     def loop(self, timeout: float = 1.0) -> paho.MQTTErrorCode:
         self._loop_thread = threading.get_ident()

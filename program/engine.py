@@ -186,6 +186,7 @@ class Program(Protocol):
     expire_after_days: int  # 0: points never expire
     timezone: str  # where a day (for caps and promotion limits) begins
     tier_window_days: int  # the days of earning that count towards a tier
+    tiers: tuple  # program.rules.Tier, lowest threshold first; () for a program without tiers
     promotions: tuple[Promotion, ...]
     punch_cards: tuple[PunchCard, ...]
 
@@ -244,6 +245,7 @@ class DefaultProgram:
     grace_hours: float = 0.0
     overdraft_points: int = 0
     expire_after_days: int = 0
+    tiers: tuple = ()
     timezone: str = "UTC"
     tier_window_days: int = 365
     promotions: tuple[Promotion, ...] = ()

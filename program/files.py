@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import fastjsonschema
 
 from mqtt import messages
+from program.automations import parse_automations
 from program.bounds import check_limits
 from program.engine import Promotion, PunchCard, Reward
 from program.errors import ProgramError
@@ -52,12 +53,20 @@ def load_file(path: str | Path) -> dict:
     if len(raw) > MAX_FILE:
         raise ProgramError(f"{path}: {len(raw)} bytes, more than {MAX_FILE}")
     try:
-        data = _parse(raw.decode("utf-8"), suffix)
-        return check_body(_plain(data))
+        return load_text(raw.decode("utf-8"), suffix.lstrip(".").replace("yml", "yaml"))
     except UnicodeDecodeError:
         raise ProgramError(f"{path}: not UTF-8 text") from None
     except ProgramError as exc:
         raise ProgramError(f"{path}: {exc}") from None
+
+
+def load_text(text: str, fmt: str) -> dict:
+    """Check a program's text (``fmt`` "toml" or "yaml"); the body it describes."""
+    if fmt not in ("toml", "yaml"):
+        raise ProgramError(f"unknown program format {fmt!r}; use toml or yaml")
+    if len(text.encode("utf-8")) > MAX_FILE:
+        raise ProgramError(f"{len(text.encode('utf-8'))} bytes, more than {MAX_FILE}")
+    return check_body(_plain(_parse(text, "." + fmt)))
 
 
 def _parse(text: str, suffix: str) -> dict:
@@ -105,6 +114,7 @@ def check_body(body: dict) -> dict:
         raise ProgramError(exc.message.replace("data.", "", 1).replace("data ", "program ", 1)) \
             from None
     check_limits(program_from_body(body), body)  # the checks the schema cannot express
+    parse_automations(body.get("automations", {}))  # the ledger's alone (docs/automations.md)
     return body
 
 

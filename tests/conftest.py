@@ -34,3 +34,9 @@ def ledger_db(request, tmp_path) -> str:
     url = request.getfixturevalue("pg_cluster").database()
     db.upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser: Debian's chromium, headless (no browser download)."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True}

@@ -26,3 +26,32 @@ def test_a_rolled_back_change_is_not_in_the_log(ledger_db):
         audit.record(db, "ana", "web", "member.block", "m-1")
         raise RuntimeError("the change failed")
     assert audit.entries(store.db) == []
+
+
+def test_a_change_in_its_own_transaction_and_its_entry_share_the_callers(ledger_db):
+    """profiles.update opens a transaction; inside the caller's it is a savepoint of it, so the
+    change and the audit entry commit or roll back together."""
+    from ledger import profiles
+
+    store = LedgerStore(ledger_db)
+    store.add_member("Ada", [], "ada")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        profiles.update(store, "ada", {"email": "ada@example.org"})
+        audit.record(db, "member:ada", "web", "member.update", "ada", {"fields": ["email"]})
+        raise RuntimeError("the request failed after the change")
+    assert profiles.profile(store, "ada").email is None and audit.entries(store.db) == []
+    with store.transaction() as db:
+        profiles.update(store, "ada", {"email": "ada@example.org"})
+        audit.record(db, "member:ada", "web", "member.update", "ada", {"fields": ["email"]})
+    assert profiles.profile(store, "ada").email == "ada@example.org"
+    assert [e.action for e in audit.entries(store.db)] == ["member.update"]
+
+
+def test_a_failed_inner_change_is_undone_alone(ledger_db):
+    store = LedgerStore(ledger_db)
+    with store.transaction() as db:
+        audit.record(db, "ana", "web", "kept", "m-1")
+        with pytest.raises(RuntimeError), store.transaction() as inner:
+            audit.record(inner, "ana", "web", "undone", "m-1")
+            raise RuntimeError("inner change fails")
+    assert [e.action for e in audit.entries(store.db)] == ["kept"]

@@ -198,7 +198,8 @@ def test_v1_and_batch_kiosks_side_by_side(broker, ledger, tmp_path):
     singles = len(sent) - len(batched)
     assert max(len(m["ops"]) for m in batched) == 16  # window 64 / 4
     assert sum(len(m["ops"]) for m in batched) == 300 - singles >= 150, f"{singles} singles"
-    assert all("acks" in m for m in wire.on("acks"))
+    single_acks = [m for m in wire.on("acks") if "acks" not in m]
+    assert len(single_acks) <= singles, (singles, single_acks[:3])
     ids = applied_ids(ledger.db)
     assert len(ids) == len(set(ids)) == 320
     assert set(ids) == {o["op_id"] for o in old_ops + new_ops}

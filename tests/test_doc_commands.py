@@ -47,7 +47,7 @@ SKIP = [
 ]
 
 # Commands that run until stopped, and the log line that says they are up.
-SERVICES = {("ledger", "serve"): "ledger ready"}
+SERVICES = {("ledger", "serve"): "ledger ready", ("ledger", "web"): "ledger web ready"}
 
 # Files the documents take as already there, and where they come from.
 PROGRAM_FILES = {
@@ -79,6 +79,7 @@ def setup(request, tmp_path, broker) -> Setup:
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(root / "home"),
         "LEDGER_DB": s.sqlite,
+        "LEDGER_WEB_PORT": "0",  # `ledger web` on any free port (8080 may be taken here)
         "LEDGER_FLEET_STATE": str(root / "var/lib/loyalty-ledger/fleet.json"),
     }
     for name, source in PROGRAM_FILES.items():

@@ -11,7 +11,7 @@ import logging
 from display import views as v
 from drivers.base import CardDetected, Token, TokenRead
 from kiosk.frames import LatestView
-from simulation.scenario import wait_for
+from simulation.scenario import World, wait_for
 from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 CARD = "04AABBCCDDEE01"
@@ -126,3 +126,56 @@ def test_a_tap_lights_the_led_after_its_frame(broker, tmp_path):
     finally:
         kiosk.stop()
     assert order.index("Reading") < order.index("reading"), order
+
+
+def test_work_held_first_runs_before_what_waited_already():
+    happened = []
+    frame = LatestView(lambda view: happened.append("drawn"))
+    frame.show(v.Reading())
+    frame.after(happened.append, "led")
+    frame.after(happened.append, "lookup", first=True)
+    frame.flush()
+    assert happened == ["drawn", "lookup", "led"]
+
+
+def _lookups_and_frames(kiosk, card: str) -> list[str]:
+    """What reached the broker and the panel, in order, for one tap of ``card``, until the
+    ledger's answer is drawn."""
+    order = []
+    kiosk.screen.on_frame = lambda view: order.append(
+        "answered" if isinstance(view, v.MemberRecognised) and not view.balance_is_cached
+        else type(view).__name__)
+    out = kiosk.app.session.out
+    lookup = out.lookup
+
+    def recording(*args, **kwargs):
+        order.append("lookup")
+        return lookup(*args, **kwargs)
+
+    out.lookup = recording
+    assert wait_for(lambda: kiosk.app.events.empty(), 5)
+    kiosk.app.events.put(CardDetected("sim-nfc"))
+    kiosk.app.events.put(TokenRead(Token("uid", card, "sim-nfc")))
+    assert wait_for(lambda: "answered" in order, 10), order
+    del out.lookup
+    return order
+
+
+def test_a_cached_members_lookup_goes_out_after_the_frame_a_new_cards_before(tmp_path):
+    """The real app, brokers and ledger: a card the kiosk has not seen asks the ledger before
+    its first frame; once known, its cached figures are drawn first and the lookup that
+    refreshes them goes out after that frame."""
+    world = World(tmp_path)
+    try:
+        world.start_brokers()
+        world.ledger.cli("members", "add", "--name", "Ada", "--card", CARD, "--balance", "100")
+        world.ledger.start()
+        kiosk = world.kiosk = SimulatedKiosk(world.cfg).start()
+        assert wait_for(lambda: kiosk.online and kiosk.app.link.subscribed.is_set(), 10)
+        first = _lookups_and_frames(kiosk, CARD)
+        assert first.index("lookup") < first.index("MemberRecognised") < first.index("answered")
+        kiosk.press("cancel")
+        cached = _lookups_and_frames(kiosk, CARD)
+        assert cached.index("MemberRecognised") < cached.index("lookup") < cached.index("answered")
+    finally:
+        world.stop()

@@ -29,7 +29,7 @@ from tests.daemon_conf import kiosk_toml
 
 REPO = Path(__file__).resolve().parent.parent
 CARD = "04A1B2C3D4E5F6"
-SERVER_ONLY = ["psycopg", "yoyo", "yaml", "segno"]
+SERVER_ONLY = ["psycopg", "yoyo", "yaml"]  # segno is on both: QR codes on the kiosk's screen
 HARDWARE_ONLY = ["gpiozero", "luma", "nfc", "smartcard", "PIL"]
 
 

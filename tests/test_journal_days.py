@@ -1,4 +1,4 @@
-"""The journal's per-day sums (migration 0021, ledger.journal_days) against the entries
+"""The journal's per-day sums (migration 0026, ledger.journal_days) against the entries
 themselves, on SQLite and PostgreSQL: every way the ledger writes the journal (one entry, a
 manual adjustment, a batch's many rows, two PostgreSQL connections at once) adds to them,
 and a ledger upgraded with entries already written starts from their sums."""
@@ -78,7 +78,7 @@ def test_an_upgrade_sums_the_entries_already_written(tmp_path):
     migrations = read_migrations(str(ROOT / "ledger" / "migrations"))
     with backend.lock():
         backend.apply_migrations(
-            backend.to_apply(migrations.filter(lambda m: m.id != "0021.journal_days")))
+            backend.to_apply(migrations.filter(lambda m: m.id != "0026.journal_days")))
     conn = backend.connection
     conn.execute("INSERT INTO members(member_id, name, created_at) VALUES ('ada', 'Ada', 'x')")
     rnd = random.Random(3)
@@ -86,6 +86,6 @@ def test_an_upgrade_sums_the_entries_already_written(tmp_path):
                      " kiosk, kiosk_seq, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                      [entry(rnd, "ada") for _ in range(200)])
     conn.commit()
-    store = LedgerStore(path)  # opening it applies 0021
+    store = LedgerStore(path)  # opening it applies 0026
     assert by_days(store) == by_entries(store) and len(by_entries(store)) > 50
     store.close()

@@ -83,6 +83,7 @@ def test_lookup_of_an_unknown_card_exits_1_with_the_program_version(tmp_path):
 EVERY_RULE = {
     "version": 3,
     "segments": [{"id": "lapsed", "all": [{"last_purchase_days": {"min": 30}}]}],
+    "automations": {"birthday": {"days_ahead": 3}, "win_back": {"enabled": False}},
     "name": "All Rules",
     "currency": "EUR",
     "minor_per_unit": 1000,
@@ -182,6 +183,7 @@ SHOWN = [
     " 2026-12-31, min spend 500, skus cake, categories food, tiers gold, in the member's birth"
     " month, at most 1 per member per day, at most 4 per member, segments champions, lapsed",
     "honoured for 12 h",
+    "automations set in the file: birthday, win_back; off: win_back",
 ]
 
 

@@ -34,3 +34,26 @@ def test_subscriptions_come_back_after_a_broker_restart(broker):
     assert got.wait(10)
     sub.stop()
     pub.stop()
+
+
+def test_reads_held_keep_messages_for_after_the_body(broker):
+    """The kiosk draws a frame with paho's reads held: what arrives meanwhile is handled after
+    it, nothing is lost."""
+    got = []
+    sub = MqttLink(host=broker.host, port=broker.port, client_id="held", clean_start=True,
+                   on_message=lambda m: got.append(m.payload))
+    sub.subscribe("t/held", 1)
+    pub = MqttLink(host=broker.host, port=broker.port, client_id="pub-held")
+    sub.start()
+    pub.start()
+    try:
+        assert sub.subscribed.wait(10) and pub.wait_connected(10)
+        with sub.reads_held():
+            for i in range(3):
+                assert pub.publish("t/held", f"m{i}".encode())
+            assert not wait_for(lambda: got, 0.5), "read while held"
+        assert wait_for(lambda: len(got) == 3, 10), got
+        assert got == [b"m0", b"m1", b"m2"]
+    finally:
+        sub.stop()
+        pub.stop()

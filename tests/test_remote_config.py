@@ -13,6 +13,7 @@ from codes.keys import load_private, new_private_pem
 from codes.provisioning import CodeRefused
 from kiosk.config import load
 from kiosk.remote_config import EXIT_RESTART, RemoteState, check_update
+from ledger.store import LedgerStore
 from simulation.local_broker import free_port
 from simulation.scenario import wait_for
 from tests.daemon_conf import kiosk_toml
@@ -24,6 +25,7 @@ def keys(tmp_path):
     (tmp_path / "remote.pem").write_bytes(pem)
     other, _ = new_private_pem()
     (tmp_path / "other.pem").write_bytes(other)
+    LedgerStore(tmp_path / "ledger.db").close()  # the audit log of `ledger config-update`
     return {"good": tmp_path / "remote.pem", "other": tmp_path / "other.pem", "public": public}
 
 
@@ -36,6 +38,7 @@ def update(broker, key, serial, *sets):
     out = subprocess.run([sys.executable, "-m", "ledger.cli", "config-update", "--key", str(key),
                           "--store", "store-1", "--kiosk", "kiosk-1", "--serial", str(serial),
                           "--host", broker.host, "--port", str(broker.port),
+                          "--db", str(key.parent / "ledger.db"),
                           *[x for s in sets for x in ("--set", s)]],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -85,7 +85,7 @@ def test_the_words_a_scenario_reads_are_the_words_drawn(tmp_path, drawn, lang, p
 
 
 def slots(c: Content) -> list[str]:
-    return [c.title, c.big, *c.lines, c.bar_label]
+    return [c.title, c.big, *c.lines, c.bar_label, c.small]
 
 
 def from_wording(line: str, wording: list[str]) -> bool:

@@ -121,10 +121,10 @@ class Counter:
         self.handle(e.BasketUpdate(messages.validate("basket", dict(b))))
 
     def answer(self, found: bool = True, member_id: str = "m-ada", name: str = "Ada",
-               balance: int = 240) -> None:
+               balance: int = 240, reason: str = "") -> None:
         """The ledger answers the last lookup request."""
         request = self.of_kind("lookup")[-1]
-        reply = {"v": 1, "found": found}
+        reply = {"v": 1, "found": found} | ({"reason": reason} if reason else {})
         if found:
             reply |= {"member": {"id": member_id, "name": name, "tier": "member"},
                       "balance": balance}
@@ -182,6 +182,24 @@ def test_tap_online_asks_the_ledger_and_shows_the_card_until_it_answers(counter)
 def test_unknown_card_is_offered_enrolment(counter):
     counter.tap()
     counter.answer(found=False)
+    assert counter.screen == v.EnrolOffer()
+
+
+@pytest.mark.parametrize("reason", ["card_blocked: card blocked on 2026-12-02; ask staff",
+                                    "member_blocked: member blocked since 2026-12-02; ask staff"])
+def test_a_blocked_card_says_so_and_offers_no_joining(counter, reason):
+    counter.tap()
+    counter.answer(balance=240)
+    counter.press("cancel")
+    counter.tap()  # the same card, its member cached: shown at once, then the ledger refuses
+    assert counter.screen.name == "Ada"
+    counter.answer(found=False, reason=reason)
+    assert counter.screen == v.ErrorMessage("Card blocked: ask staff")
+    assert counter.signals[-1] == "error" and counter.session.customer is None
+    counter.tick(30)
+    assert counter.screen != v.EnrolOffer()
+    counter.link_up = False
+    counter.tap()  # offline now: the member is no longer cached, so no balance is shown
     assert counter.screen == v.EnrolOffer()
 
 

@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 
 OPERATOR_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -52,7 +53,8 @@ def _adjust(args) -> int:
         print(f"ledger: no member or card {args.who!r}", file=sys.stderr)
         return 1
     try:
-        balance = store.adjust(member.member_id, args.points, args.reason, args.operator)
+        balance = store.adjust(member.member_id, args.points, args.reason, args.operator,
+                               actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 from ledger.commands.card_args import add_card_options
 
@@ -23,9 +24,12 @@ def register(subs) -> None:
     )
     add_card_options(add)
     add.set_defaults(func=_add)
-    rep = sub.add_parser("replace", help="move a member from a lost card to a new one")
+    rep = sub.add_parser("replace", help="move a member from a lost card to a new one; the old"
+                         " card is blocked")
     add_card_options(rep, what="the old card")
     add_card_options(rep, prefix="new-", what="the new card")
+    rep.add_argument("--reason", default="replaced", type=_reason,
+                     help="why (kept with the blocked old card; default: replaced)")
     rep.set_defaults(func=_replace)
     rem = sub.add_parser("remove", help="unregister a card")
     add_card_options(rem)
@@ -36,6 +40,17 @@ def register(subs) -> None:
     ls.set_defaults(func=_list)
     for parser in (add, rep, rem, ls):
         add_db_option(parser)
+
+
+def _reason(text: str):
+    import argparse
+
+    from ledger.member_admin import check_reason
+
+    try:
+        return check_reason(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _member(store, who: str) -> str | None:
@@ -61,7 +76,7 @@ def _add(args) -> int:
 
     store = open_store(args)
     member_id = _member(store, args.member)
-    added = member_id and _run(add_card, store, member_id, args.key)
+    added = member_id and _run(add_card, store, member_id, args.key, cli_actor())
     if added is None:
         return 1
     print(f"{member_id}: {describe(args.key)}" + ("" if added else " (registered already)"))
@@ -71,17 +86,19 @@ def _add(args) -> int:
 def _replace(args) -> int:
     from ledger.cards import describe, replace_card
 
-    member_id = _run(replace_card, open_store(args), args.key, args.new_key)
+    member_id = _run(replace_card, open_store(args), args.key, args.new_key, cli_actor(), "cli",
+                     args.reason)
     if member_id is None:
         return 1
-    print(f"{member_id}: {describe(args.new_key)} replaces {describe(args.key)}")
+    print(f"{member_id}: {describe(args.new_key)} replaces {describe(args.key)};"
+          f" {describe(args.key)} is blocked")
     return 0
 
 
 def _remove(args) -> int:
     from ledger.cards import describe, remove_card
 
-    member_id = _run(remove_card, open_store(args), args.key)
+    member_id = _run(remove_card, open_store(args), args.key, cli_actor())
     if member_id is None:
         return 1
     print(f"{member_id}: {describe(args.key)} removed")

@@ -1,10 +1,13 @@
-"""`ledger config-update`: sign a config change for one kiosk and publish it (retained)."""
+"""`ledger config-update`: sign a config change for one kiosk and publish it (retained), written
+to the ledger's audit log (`--db`) as done by the operator who ran it."""
 
 from __future__ import annotations
 
 import os
 import sys
-import time
+from pathlib import Path
+
+from ledger.commands import add_db_option, open_store
 
 
 def register(subs) -> None:
@@ -22,59 +25,43 @@ def register(subs) -> None:
     p.add_argument("--port", type=int, default=1883)
     p.add_argument("--username", default="")
     p.add_argument("--ca-file", default="", help="connect with TLS, verifying with this CA")
+    add_db_option(p)  # the audit log
     p.set_defaults(func=_run)
 
 
-def parse_settings(items: list[str]) -> dict:
-    import tomllib
+def _audit_store(args):
+    """The ledger database the update is audited in; None (said why) if there is none."""
+    from ledger.db import is_postgres
 
-    settings: dict = {}
-    for item in items:
-        name, eq, raw = item.partition("=")
-        section, dot, key = name.partition(".")
-        if not (eq and dot and section and key):
-            raise ValueError(f"--set {item!r}: expected SECTION.KEY=VALUE")
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # a bare word is a string
-        settings.setdefault(section, {})[key] = value
-    return settings
-
-
-def _publish(args, text: str) -> bool:
-    from mqtt.client import MqttLink, TlsOptions
-    from mqtt.topics import config as topic
-
-    link = MqttLink(host=args.host, port=args.port, client_id=f"config-update-{os.getpid()}",
-                    username=args.username, password=os.environ.get("LEDGER_MQTT_PASSWORD", ""),
-                    tls=TlsOptions(args.ca_file) if args.ca_file else None, clean_start=True,
-                    session_expiry=0)
-    link.start()
-    if not link.wait_connected(10):
-        link.stop()
-        return False
-    link.stop(final=(topic(args.store, args.kiosk), text.encode(), True))  # waits for the PUBACK
-    return True
+    if not is_postgres(args.db) and not Path(args.db).exists():
+        print(f"config-update: no ledger database at {args.db} to write the audit log to;"
+              " pass --db (or set LEDGER_DB)", file=sys.stderr)
+        return None
+    return open_store(args)
 
 
 def _run(args) -> int:
-    from codes.config_update import sign_update
     from codes.keys import load_private
+    from ledger import config_updates
+    from ledger.audit import cli_actor
 
     try:
-        settings = parse_settings(args.set)
-        serial = args.serial if args.serial is not None else int(time.time())
-        text = sign_update(load_private(args.key), args.store, args.kiosk, serial, settings,
-                           int(args.valid_days * 86400))
+        update = config_updates.build(load_private(args.key), args.store, args.kiosk, args.set,
+                                      args.serial, args.valid_days)
     except ValueError as exc:
         print(f"config-update: {exc}", file=sys.stderr)
         return 2
     if args.print:
-        print(text)
+        print(update.text)
         return 0
-    if not _publish(args, text):
+    store = _audit_store(args)
+    if store is None:
+        return 2
+    broker = config_updates.Broker(args.host, args.port, args.username,
+                                   os.environ.get("LEDGER_MQTT_PASSWORD", ""), args.ca_file)
+    if not config_updates.publish(broker, update):
         print(f"config-update: broker {args.host}:{args.port} not reachable", file=sys.stderr)
         return 2
-    print(f"published config update {serial} for {args.store}/{args.kiosk}")
+    config_updates.record(store, update, cli_actor(), "cli")
+    print(f"published config update {update.serial} for {args.store}/{args.kiosk}")
     return 0

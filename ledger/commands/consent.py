@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from ledger import profile_fields as pf
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 from ledger.commands.member_profile import checked, member_id
 
@@ -46,7 +47,8 @@ def _consent(args) -> int:
     if (who := member_id(store, args.member)) is None:
         return 1
     try:
-        c = set_consent(store, who, args.channel, args.given, args.where, args.wording)
+        c = set_consent(store, who, args.channel, args.given, args.where, args.wording,
+                        actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

@@ -62,7 +62,7 @@ def collect(args) -> dict[str, dict] | None:
     return statuses
 
 
-def _provisioned(path: str | None) -> set[str]:
+def provisioned(path: str | None) -> set[str]:
     """The store/kiosk keys of the STORE/LANE/KIOSK lines of the file (# comments)."""
     from pathlib import Path
 
@@ -81,7 +81,7 @@ def _run(args) -> int:
     from ledger import fleet
 
     try:
-        expected = _provisioned(args.kiosks)
+        expected = provisioned(args.kiosks)
     except (OSError, ValueError) as exc:
         print(f"fleet: --kiosks {args.kiosks}: {exc}", file=sys.stderr)
         return 2

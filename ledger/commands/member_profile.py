@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from ledger import profile_fields as pf
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 
 FIELDS = ("name", "email", "phone", "birth_date", "language")
@@ -77,6 +78,7 @@ def member_id(store, who: str) -> str | None:
 
 
 def _show(args) -> int:
+    from ledger.member_admin import blocked
     from ledger.profiles import profile
 
     store = open_store(args)
@@ -87,6 +89,8 @@ def _show(args) -> int:
         print(json.dumps(found.as_dict(), ensure_ascii=False))
         return 0
     print(f"{found.member_id}: {found.name}" + (" (forgotten)" if found.forgotten_at else ""))
+    if block := blocked(store, found.member_id):
+        print(f"  blocked: since {block[0][:10]} ({block[1]})")
     for name in FIELDS[1:]:
         print(f"  {name.replace('_', ' ')}: {getattr(found, name) or '-'}")
     print(f"  labels: {' '.join(found.labels) or '-'}")
@@ -117,7 +121,8 @@ def _update(args) -> int:
         )
         return 2
     try:
-        update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator)
+        update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator,
+               actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1
@@ -133,7 +138,7 @@ def _forget(args) -> int:
     if (who := member_id(store, args.member)) is None:
         return 1
     try:
-        cards = forget(store, who)
+        cards = forget(store, who, actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

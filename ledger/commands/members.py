@@ -1,13 +1,17 @@
 """`ledger members` lists members; `ledger members add` creates one with cards and a balance;
-show, update, forget and export are in ledger.commands.member_profile."""
+show, update, forget and export are in ledger.commands.member_profile; search, block, unblock
+and merge in ledger.commands.member_admin."""
 
 from __future__ import annotations
 
 import json
 import sys
 
+from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
 from ledger.commands.card_args import legacy_card_arg, number_arg, read_as_uid_but_number, uid_arg
+from ledger.commands.member_admin import register_admin
+from ledger.commands.member_link import register_link
 from ledger.commands.member_profile import register_actions
 from mqtt.topics import id_arg
 
@@ -37,6 +41,8 @@ def register(subs) -> None:
                      help="for birthday-month promotions (the month only is kept)")
     add.set_defaults(func=_add)
     register_actions(sub)
+    register_link(sub)
+    register_admin(sub)
 
 
 def _month(text: str) -> int:
@@ -69,7 +75,7 @@ def _add(args) -> int:
     try:
         member_id = open_store(args).add_member(args.name, [], args.id, args.balance,
                                                 birth_month=args.birth_month, card_keys=keys,
-                                                home_store=args.store)
+                                                home_store=args.store, actor=cli_actor())
     except LedgerError as exc:
         print(f"ledger: {exc}", file=sys.stderr)
         return 1

@@ -67,14 +67,17 @@ def _check(args) -> int:
 
 
 def _load(args) -> int:
-    from ledger.store import LedgerError
+    from ledger.audit import cli_actor
+    from ledger.program_versions import PublishError, save
 
     body = _read(args.file)
     if body is None:
         return 1
+    fmt = "toml" if args.file.lower().endswith(".toml") else "yaml"
+    text = Path(args.file).read_text(encoding="utf-8")  # read and checked by _read already
     try:
-        open_store(args).save_program(body["version"], body)
-    except LedgerError as exc:
+        save(open_store(args), body, text, fmt, cli_actor(), "cli")
+    except PublishError as exc:
         print(f"ledger program: {args.file}: {exc}", file=sys.stderr)
         return 1
     print(f"program {body['name']!r} version {body['version']} loaded; running ledgers publish"
@@ -99,7 +102,8 @@ def _show(args) -> int:
     if args.json:
         print(json.dumps(body, indent=2, ensure_ascii=False))
         return 0
-    print("\n".join(describe(program_from_body(body), loaded_at, body.get("point_value_minor"))))
+    print("\n".join(describe(program_from_body(body), loaded_at, body.get("point_value_minor"),
+                              body.get("automations"))))
     return 0
 
 

@@ -31,11 +31,13 @@ def register(subs) -> None:
     a = sub.add_parser("export", help="a segment's members with contact, for one channel")
     add_db_option(a)
     a.add_argument("name", metavar="NAME")
-    a.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    a.add_argument("--format", choices=("csv", "jsonl", "mailchimp", "klaviyo", "brevo"),
+                   default="csv", help="csv, jsonl, or an email tool's import file (members with"
+                   " email consent only; docs/segments.md)")
     a.add_argument(
         "--consent",
         metavar="CHANNEL",
-        help="only members whose consent for this channel holds (email, sms...)",
+        help="csv and jsonl: only members whose consent for this channel holds (email, sms...)",
     )
     a.set_defaults(func=_export)
     a = sub.add_parser("add", help="define a rule segment: --rule '{\"all\": [...]}'")
@@ -123,9 +125,14 @@ def _export(args) -> int:
         return _fail(
             f"--consent {args.consent!r} is not a channel; one of {', '.join(CHANNELS)}", 2
         )
+    tool = args.format in ("mailchimp", "klaviyo", "brevo")
+    if tool and args.consent not in (None, "email"):
+        return _fail(f"--format {args.format} holds members with email consent only;"
+                     f" --consent {args.consent} goes with csv or jsonl", 2)
     store = open_store(args)
     try:
-        rows = segment_export.rows(store, args.name, args.consent)
+        rows = (segment_export.tool_rows(store, args.name) if tool
+                else segment_export.rows(store, args.name, args.consent))
     except LedgerError as exc:
         return _fail(str(exc))
     segment_export.write(rows, args.format, sys.stdout)

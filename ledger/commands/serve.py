@@ -8,6 +8,7 @@ import signal
 import threading
 
 from ledger.commands import add_db_option
+from ledger.commands.member_link import add_link_options, link_maker
 from mqtt.topics import id_arg
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,19 @@ def register(subs) -> None:
     p.add_argument("--reserve-minutes", type=_minutes, default=10.0,
                    help="how long a kiosk's reservation of a limited reward (stock, per member)"
                    " holds before it lapses (default 10)")
+    add_link_options(p)  # lookups that ask get a link to the member's page (docs/ledger.md)
     p.set_defaults(func=_serve)
+
+
+def _account_link(args):
+    """member id -> a signed kiosk link to the member's page, or None without --web-url."""
+    from ledger import member_links
+
+    maker = link_maker(args)
+    if maker is None:
+        return None
+    base, keys = maker
+    return lambda member_id: member_links.url(base, keys.token(member_id, "kiosk"))
 
 
 def _minutes(text: str) -> float:
@@ -67,12 +80,13 @@ def _serve(args) -> int:
         return 2
     try:
         trust = _trust(args)
+        account_link = _account_link(args)
     except ValueError as exc:
         log.error("%s", exc)
         return 2
     service = LedgerService(args.db, args.host, args.port, args.worker,
                             username=args.username, password=password, program_key=key,
-                            batches=args.batches, trust=trust)
+                            batches=args.batches, trust=trust, account_link=account_link)
     service.reserve_s = args.reserve_minutes * 60
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,7 @@ writer at a time and no statement triggers: a row trigger, shard 0.
 
 from yoyo import step
 
-__depends__ = {"0020.audit"}
+__depends__ = {"0025.members_admin"}
 
 KEY = "day, kind, reason, positive, shard"
 # What a journal row adds to: its day, its kind, the reward for a redemption (other reasons
