@@ -59,3 +59,17 @@ def test_a_disabled_account_cannot_log_in_and_its_session_ends(web, page):  # no
     page.get_by_label("Password").fill(web.users["staff"][1])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("This account is disabled")
+
+
+def test_logging_out_ends_the_session_for_a_copy_of_its_cookie_too(web, page):  # noqa: F811
+    web.login(page, "owner")
+    copied = {c["name"]: c["value"] for c in page.context.cookies()}
+    other_device = web.client()
+    other_device.cookies.update(copied)  # someone took the cookie while it was good
+    assert other_device.get("/audit").status_code == 200
+    second = web.client("owner")  # the same user logged in elsewhere, on purpose
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(web.base_url + "/login")
+    answer = other_device.get("/audit")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    assert second.get("/audit").status_code == 200  # only the session that logged out ended

@@ -1,9 +1,10 @@
 """Who is logged in, and the ``require(*roles)`` guard every page but the login page carries.
 
-The session (a signed cookie, Starlette's SessionMiddleware, see app.py) holds the user's name
-and two times: the login's and the last request's. Each guarded request reads the user back from
-the database, so disabling an account ends its sessions at their next request, and checks the
-idle and absolute lifetimes (settings.py).
+The session (a signed cookie, Starlette's SessionMiddleware, see app.py) holds the user's name,
+the id of its row in ``web_sessions`` (sessions.py) and two times: the login's and the last
+request's. Each guarded request reads the user and that row back from the database, so
+disabling an account ends its sessions at their next request and logging out ends the session
+even for a copy of the cookie; it also checks the idle and absolute lifetimes (settings.py).
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ledger.web import accounts, csrf
+from ledger.web import accounts, csrf, sessions
 from ledger.web.render import error, flash
 
-USER, LOGIN_AT, SEEN_AT = "user", "login_at", "seen_at"
+USER, SID, LOGIN_AT, SEEN_AT = "user", "sid", "login_at", "seen_at"
 
 
-def login(request: Request, user: accounts.User) -> None:
-    """Start a new session for ``user``: a fresh cookie content and a fresh CSRF token."""
+def login(request: Request, user: accounts.User, sid: str) -> None:
+    """Start session ``sid`` (from sessions.start) for ``user``: a fresh cookie content and a
+    fresh CSRF token."""
     request.session.clear()
     now = int(time.time())
-    request.session.update({USER: user.name, LOGIN_AT: now, SEEN_AT: now})
+    request.session.update({USER: user.name, SID: sid, LOGIN_AT: now, SEEN_AT: now})
     csrf.token(request)
 
 
@@ -66,9 +68,13 @@ def current_user(request: Request) -> tuple[accounts.User | None, str | None]:
         return None, "Your session has ended. Please log in again."
     with request.app.state.pool.store() as store:
         user = accounts.get(store.db, name)
+        still_open = sessions.is_open(store.db, request.session.get(SID), name)
     if user is None or user.disabled:
         logout(request)
         return None, "Your account is disabled."
+    if not still_open:
+        logout(request)
+        return None, "Your session has ended. Please log in again."
     request.session[SEEN_AT] = now
     return user, None
 

@@ -8,8 +8,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ledger import audit
-from ledger.web import accounts, ratelimit
-from ledger.web.auth import current_user, login, logout, require, safe_next
+from ledger.web import accounts, ratelimit, sessions
+from ledger.web.auth import SID, current_user, login, logout, require, safe_next
 from ledger.web.render import flash, render
 
 ANONYMOUS = "web:anonymous"
@@ -44,7 +44,7 @@ def _attempt(request: Request, name: str, password: str, client: str) -> tuple[s
         if wait:
             return (f"Too many failed logins for this user name or from this address."
                     f" Try again in {wait} seconds."), 429
-        user = None
+        user, sid = None, ""
         if len(password) <= accounts.MAX_PASSWORD:
             user = accounts.authenticate(store, name, password)
         with store.transaction() as db:
@@ -56,12 +56,13 @@ def _attempt(request: Request, name: str, password: str, client: str) -> tuple[s
                              {"why": "disabled"})
             else:
                 ratelimit.succeeded(db, name)
+                sid = sessions.start(db, name)
                 audit.record(db, name, "web", "user.login", f"user:{name}")
     if user is None:
         return "Wrong user name or password.", 401
     if user.disabled:
         return "This account is disabled. Ask an owner to enable it.", 403
-    login(request, user)
+    login(request, user, sid)
     return None, 303
 
 
@@ -69,6 +70,7 @@ def _attempt(request: Request, name: str, password: str, client: str) -> tuple[s
 def logout_post(request: Request) -> Response:
     user = request.scope["user"]
     with request.app.state.pool.store() as store, store.transaction() as db:
+        sessions.end(db, request.session.get(SID))
         audit.record(db, user.name, "web", "user.logout", f"user:{user.name}")
     logout(request)
     flash(request, "You are logged out.")
