@@ -259,3 +259,16 @@ def test_bad_key_and_policy_files_say_what_is_wrong(tmp_path):
     policy.write_text('[kiosks."store-1"]\n')
     with pytest.raises(ValueError, match="expected STORE/KIOSK"):
         KioskPolicy.load(policy)
+
+
+def test_a_replaced_sun_card_is_refused_as_blocked_at_the_kiosk(store):
+    from ledger.cards import replace_card
+
+    replace_card(store, f"card:{SUN_UID.hex().upper()}", "ndef:MEMBER-0108", "web:sam", "web",
+                 "lost")
+    trust = Trust(KEYS)
+    reply = lookup(store, STRICT, {"token": sun_token(20)}, asker=HERE[:2], trust=trust)
+    assert reply["found"] is False and reply["reason"].startswith("card_blocked")
+    ack = apply(store, sale(sun_token(21), enrol=True), trust=trust, program=STRICT)
+    assert ack["status"] == "rejected" and ack["reason"].startswith("card_blocked")
+    assert store.balance("bob") == 500
