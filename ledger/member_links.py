@@ -7,6 +7,9 @@ pass as an email link). It is short on purpose: the kiosk draws the link as a QR
 (:data:`LIFETIMES`): a kiosk link is shown to the person at the counter for minutes, an email
 link waits in an inbox for days.
 
+A kiosk link opens one browser only (:func:`claim`): it is on the counter's screen, where
+someone behind the customer could scan it too. An email link opens any of the member's devices.
+
 Key rotation: the key file holds one key a line, oldest first; the last one signs, every one
 verifies. :func:`rotate` appends a new key and keeps one previous, so links already handed out
 still open until they expire.
@@ -14,9 +17,12 @@ still open until they expire.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +93,24 @@ class LinkKeys:
         member_id = value.decode()[1:]
         at = int(issued.timestamp())
         return Link(member_id, purpose, at, at + LIFETIMES[purpose])
+
+
+def claim(db, token: str, link: Link) -> bool:
+    """Record that ``token`` (a kiosk link) opened a page; False when it already had. A kiosk
+    link is shown on the counter's screen where others may see it: only its first opener gets
+    the member's page. Uses older than any link's lifetime are forgotten."""
+    now = int(time.time())
+    cutoff = _iso(now - max(LIFETIMES.values()) - 86400)
+    db.execute("DELETE FROM member_link_uses WHERE used_at < ?", (cutoff,))
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    cur = db.execute("INSERT INTO member_link_uses (token_hash, member_id, used_at)"
+                     " VALUES (?, ?, ?) ON CONFLICT (token_hash) DO NOTHING",
+                     (digest, link.member_id, _iso(now)))
+    return cur.rowcount == 1
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
 
 
 def url(base: str, token: str) -> str:

@@ -241,3 +241,18 @@ def test_every_member_route_but_the_link_refuses_a_visitor_without_a_member_sess
                                if method == "POST" else None)
             assert answer.status_code == 401, (method, route.path, answer.status_code)
             assert "Ada" not in answer.text
+
+
+def test_a_kiosk_link_opens_one_phone_only_and_an_email_link_any(member_web):
+    link = member_web.link("ada").removeprefix(member_web.base_url)
+    phone = client(member_web)
+    assert phone.get(link).headers["location"] == "/me"
+    assert phone.get(link).headers["location"] == "/me"  # the same phone may open it again
+    behind = client(member_web)  # someone behind the customer scans the same screen
+    refused = behind.get(link)
+    assert refused.status_code == 403 and "opened already" in refused.text
+    assert "ledger_member" not in behind.cookies and behind.get("/me").status_code == 401
+    emailed = member_web.link("ada", purpose="email").removeprefix(member_web.base_url)
+    for device in (client(member_web), client(member_web)):
+        assert device.get(emailed).headers["location"] == "/me"
+        assert "Ada Lovelace" in device.get("/me").text

@@ -85,9 +85,19 @@ async def open_link(request: Request) -> Response:
         return _message(request, 403, "This link does not open", str(exc).capitalize() + ".")
     if not await run_in_threadpool(_alive, request, link.member_id):
         return _message(request, 403, "This link does not open", "There is no such account.")
+    if link.purpose == "kiosk" and member_session.member_of(request) != link.member_id and \
+            not await run_in_threadpool(_claim, request, request.path_params["token"], link):
+        return _message(request, 403, "This link was opened already",
+                        "A code from the kiosk opens one phone only. Ask the kiosk for a new"
+                        " one: hold select while your card is read.")
     answer = RedirectResponse(request.url_for("member_page").path, status_code=303)
     member_session.start(request, answer, link.member_id)
     return answer
+
+
+def _claim(request: Request, token: str, link: member_links.Link) -> bool:
+    with request.app.state.pool.store() as store, store.transaction() as db:
+        return member_links.claim(db, token, link)
 
 
 # -- the page -----------------------------------------------------------------------------------
