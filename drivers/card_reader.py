@@ -14,13 +14,13 @@ handles; a backend without any need not write it.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 
-from drivers.base import CardDetected, CardRemoved, Emit, ReaderHealth, ReadFailed, Token, TokenRead
+from drivers.base import CardDetected, CardRemoved, ReaderHealth, ReadFailed, Token, TokenRead
 from drivers.card_token import REMOVED_TOO_SOON, CardRejected, TokenPolicy, card_token
 from drivers.config_schema import READER, with_defaults
+from drivers.reader_thread import ReaderThread
 from drivers.tap import TapTracker
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class CardUnreadable(Exception):
     """The card answered, but with data that cannot be a card of ours."""
 
 
-class CardReader:
+class CardReader(ReaderThread):
     """The Reader interface (drivers.base) for a reader polled on one thread.
 
     ``section`` is the config's ``[reader]`` dict; keys it lacks take the schema's
@@ -52,32 +52,18 @@ class CardReader:
 
     retry_s = 1.0
     waits_in_poll = False
+    stop_join_s = STOP_JOIN_S
 
     def __init__(self, section: Mapping, name: str) -> None:
+        super().__init__()
         self.section = with_defaults(section, READER)
         self.name = name
         self.poll_s = self.section["poll_ms"] / 1000
         self.policy = TokenPolicy.from_section(section)  # as given: see its counter file
         self.taps = TapTracker(self.section["debounce_ms"] / 1000)
-        self._emit: Emit | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._health: tuple[bool, str] | None = None
 
-    # -- the Reader interface ---------------------------------------------------------
-    def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=STOP_JOIN_S)
-            if self._thread.is_alive():
-                log.warning("%s: reader thread did not stop within %.0f s", self.name, STOP_JOIN_S)
-            self._thread = None
+    # The Reader interface (start, stop) is ReaderThread's.
 
     # -- for backends -------------------------------------------------------------------
     def poll(self) -> None:

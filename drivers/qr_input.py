@@ -10,42 +10,29 @@ the ``QrGate``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 
-from drivers.base import Emit, ReaderHealth
+from drivers.base import ReaderHealth
 from drivers.config_schema import QR, with_defaults
 from drivers.qr_token import QrGate
+from drivers.reader_thread import ReaderThread
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 2.0  # a missing or failed device is tried again this often
 
 
-class QrInput:
+class QrInput(ReaderThread):
     name = "qr"
     retry_s = RETRY_S
 
     def __init__(self, section: Mapping, name: str) -> None:
+        super().__init__()
         self.section = with_defaults(section, QR)  # a validated section lacks nothing
         self.name = name
         self.gate = QrGate.from_config(self.section, name)
-        self._emit: Emit | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # -- the Reader interface ---------------------------------------------------------
-    def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    # The Reader interface (start, stop) is ReaderThread's.
 
     # -- for subclasses -------------------------------------------------------------
     def open(self) -> None:
