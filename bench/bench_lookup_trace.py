@@ -46,7 +46,9 @@ class Probe:
     def __init__(self, broker: Mosquitto, out: Path) -> None:
         self.out = out
         self._file = open(out, "w")
-        args = [
+        args = [  # line-buffered: terminating the probe must not lose its last lines
+            "stdbuf",
+            "-oL",
             "mosquitto_sub",
             "-h",
             broker.host,

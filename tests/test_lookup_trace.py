@@ -12,7 +12,8 @@ import re
 from bench import bench_lookup_trace as trace
 from simulation.local_broker import bridge_conf
 
-TAPS = 4
+TAPS = 6
+ENOUGH = 3  # a tap whose reply took over 5 s on a loaded CI machine is left out, as in the bench
 
 
 def test_the_trace_has_one_row_per_hop_in_each_table():
@@ -27,7 +28,8 @@ def test_the_trace_has_one_row_per_hop_in_each_table():
         for row in rows:
             figures = row.rstrip(" |").split(" | ")[1:]
             assert all(re.fullmatch(r"-?\d+\.\d\d", f) for f in figures), row
-    assert f"{TAPS} complete taps:" in text and f"{TAPS} complete taps, same run" in text
+    counts = [int(n) for n in re.findall(r"\), (\d+) complete taps", text)]
+    assert len(counts) == 2 and all(ENOUGH <= n <= TAPS for n in counts), text
 
 
 def test_lookup_replies_cross_the_bridge_at_qos_0_and_the_rest_as_before():

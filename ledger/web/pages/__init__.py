@@ -13,6 +13,7 @@ PAGES = [
     "ledger.web.pages.webhooks",
     "ledger.web.pages.program",
     "ledger.web.pages.fleet",
+    "ledger.web.pages.members",
     "ledger.web.pages.member",
 ]
 
