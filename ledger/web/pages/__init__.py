@@ -13,6 +13,8 @@ PAGES = [
     "ledger.web.pages.webhooks",
     "ledger.web.pages.program",
     "ledger.web.pages.fleet",
+    "ledger.web.pages.segments",
+    "ledger.web.pages.automations",
     "ledger.web.pages.member",
 ]
 
