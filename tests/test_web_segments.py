@@ -137,6 +137,9 @@ def test_a_bad_definition_shows_the_parsers_message_by_its_field(web, shop, page
 def test_a_bad_id_is_shown_by_the_id_field(web, shop):  # noqa: F811
     owner = web.client("owner")
     token = web.csrf(owner, "/segments")
+    shown = owner.post("/segments", data={"segment_id": "regulars", "rule": BIG,
+                                          "action": "preview", "csrf_token": token})
+    assert shown.status_code == 200 and "saving it here is refused" in shown.text
     for segment_id, message in (
             ("champions", "&#39;champions&#39; is an RFM segment&#39;s name"),
             ("regulars", "segment regulars is defined by the program file; change it there"),

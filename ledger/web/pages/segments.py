@@ -111,8 +111,9 @@ def _define(request: Request, form: dict[str, str]) -> Response:
     if form["action"] != "save":
         with request.app.state.pool.store() as store:
             ids = rules.members(store, definition.rule, dt.datetime.now(dt.UTC))
+            before = book.definitions(store).get(definition.segment_id)
             preview = {"size": len(ids), "sample": _sample(store, ids),
-                       "replaces": book.written(store, definition.segment_id) is not None}
+                       "defined_in": before[1] if before else None}
         return _list_page(request, form=shown, preview=preview)
     user = request.scope["user"].name
     try:
