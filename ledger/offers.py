@@ -23,3 +23,13 @@ def personal_offers(program: Program, state: MemberState) -> list[dict]:
         if r.segments
     ]
     return found[:MAX_OFFERS]
+
+
+def targeting(program: Program, segment_id: str) -> list[dict]:
+    """The program's promotions and rewards limited to segments that include ``segment_id``:
+    ``{"offer_id", "kind", "name", "segments"}``, promotions first (the segment's page)."""
+    found = [{"offer_id": p.promo_id, "kind": "promotion", "name": p.name,
+              "segments": p.segments} for p in program.promotions if segment_id in p.segments]
+    return found + [{"offer_id": r.reward_id, "kind": "reward", "name": r.name,
+                     "segments": r.segments}
+                    for r in program.catalogue if segment_id in r.segments]

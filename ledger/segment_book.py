@@ -67,6 +67,32 @@ def add(store: LedgerStore, body: dict) -> SegmentDef:
     return definition
 
 
+def body_from_text(segment_id: str, rule_text: str, title: str | None = None) -> dict:
+    """What `ledger segments add NAME --rule JSON [--title T]` keeps: the rule's JSON object
+    with its id and name. ValueError says what is wrong with the text ("is not JSON: ...");
+    the definition itself is checked by ``add`` (ProgramError naming the key)."""
+    try:
+        rule = json.loads(rule_text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not JSON: {exc}") from None
+    if not isinstance(rule, dict):
+        raise ValueError('must be a JSON object like {"all": [{"purchases": {"min": 3}}]}')
+    return {**rule, "id": segment_id, **({"name": title} if title else {})}
+
+
+def written(store: LedgerStore, segment_id: str) -> dict | None:
+    """The rule segment as its author wrote it (the program file's table, or what `add`
+    kept), to show and to edit; None for an RFM or unknown segment."""
+    row = store.db.execute("SELECT body FROM programs ORDER BY version DESC LIMIT 1").fetchone()
+    for item in json.loads(row[0]).get("segments", []) if row else []:
+        if item.get("id") == segment_id:
+            return item
+    row = store.db.execute(
+        "SELECT body FROM segment_defs WHERE segment_id=?", (segment_id,)
+    ).fetchone()
+    return json.loads(row[0]) if row else None
+
+
 def remove(store: LedgerStore, segment_id: str) -> None:
     with store.transaction():
         gone = store.db.execute("DELETE FROM segment_defs WHERE segment_id=?", (segment_id,))

@@ -17,6 +17,8 @@ from ledger.segments import consented
 from ledger.store import LedgerStore
 
 COLUMNS = ("member_id", "name", "email", "phone", "language", "tier", "balance")
+TOOLS = audience_formats.TOOLS
+FORMATS = ("csv", "jsonl", *TOOLS)
 
 
 def rows(store: LedgerStore, segment_id: str, consent: str | None = None) -> list[dict]:
@@ -44,6 +46,16 @@ def tool_rows(store: LedgerStore, segment_id: str) -> list[dict]:
     return [{**r, "phone": r["phone"] if r["member_id"] in texting else None,
              "tags": [r["tier"], segment_id]}
             for r in rows(store, segment_id, "email") if r["email"]]
+
+
+def audience(store: LedgerStore, segment_id: str, fmt: str, consent: str | None = None
+             ) -> list[dict]:
+    """The rows ``write`` takes for ``fmt``: an email tool's (email consent holding; no other
+    ``consent`` goes with one) or csv / jsonl's (only ``consent``'s holders, when given), as
+    `ledger segments export` and the back office write them."""
+    if fmt in TOOLS:
+        return tool_rows(store, segment_id)
+    return rows(store, segment_id, consent)
 
 
 def write(found: list[dict], fmt: str, out: TextIO) -> None:

@@ -189,6 +189,7 @@ class Program(Protocol):
     tiers: tuple  # program.rules.Tier, lowest threshold first; () for a program without tiers
     promotions: tuple[Promotion, ...]
     punch_cards: tuple[PunchCard, ...]
+    catalogue: tuple[Reward, ...]  # every reward, targeted or not (``rewards`` filters)
 
     @property
     def needs_facts(self) -> bool:

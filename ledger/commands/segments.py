@@ -8,6 +8,8 @@ import sys
 
 from ledger.commands import add_db_option, open_store
 
+FORMATS = ("csv", "jsonl", "mailchimp", "klaviyo", "brevo")  # ledger.segment_export.FORMATS
+
 
 def register(subs) -> None:
     p = subs.add_parser("segments", help="RFM and rule segments: list, members, export, refresh")
@@ -31,7 +33,7 @@ def register(subs) -> None:
     a = sub.add_parser("export", help="a segment's members with contact, for one channel")
     add_db_option(a)
     a.add_argument("name", metavar="NAME")
-    a.add_argument("--format", choices=("csv", "jsonl", "mailchimp", "klaviyo", "brevo"),
+    a.add_argument("--format", choices=FORMATS,
                    default="csv", help="csv, jsonl, or an email tool's import file (members with"
                    " email consent only; docs/segments.md)")
     a.add_argument(
@@ -125,14 +127,12 @@ def _export(args) -> int:
         return _fail(
             f"--consent {args.consent!r} is not a channel; one of {', '.join(CHANNELS)}", 2
         )
-    tool = args.format in ("mailchimp", "klaviyo", "brevo")
-    if tool and args.consent not in (None, "email"):
+    if args.format in segment_export.TOOLS and args.consent not in (None, "email"):
         return _fail(f"--format {args.format} holds members with email consent only;"
                      f" --consent {args.consent} goes with csv or jsonl", 2)
     store = open_store(args)
     try:
-        rows = (segment_export.tool_rows(store, args.name) if tool
-                else segment_export.rows(store, args.name, args.consent))
+        rows = segment_export.audience(store, args.name, args.format, args.consent)
     except LedgerError as exc:
         return _fail(str(exc))
     segment_export.write(rows, args.format, sys.stdout)
@@ -145,12 +145,9 @@ def _add(args) -> int:
     from program.errors import ProgramError
 
     try:
-        rule = json.loads(args.rule)
-    except json.JSONDecodeError as exc:
-        return _fail(f"--rule is not JSON: {exc}", 2)
-    if not isinstance(rule, dict):
-        return _fail('--rule must be a JSON object like {"all": [{"purchases": {"min": 3}}]}', 2)
-    body = {**rule, "id": args.name, **({"name": args.title} if args.title else {})}
+        body = book.body_from_text(args.name, args.rule, args.title)
+    except ValueError as exc:
+        return _fail(f"--rule {exc}", 2)
     store = open_store(args)
     try:
         definition = book.add(store, body)

@@ -14,6 +14,8 @@ PAGES = [
     "ledger.web.pages.program",
     "ledger.web.pages.fleet",
     "ledger.web.pages.members",
+    "ledger.web.pages.segments",
+    "ledger.web.pages.automations",
     "ledger.web.pages.member",
 ]
 
