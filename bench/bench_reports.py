@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import machine
-from ledger import journal_days, report
+from ledger import journal_days, kpi_series, report
 from ledger.facts import BASKET_COLUMNS
 from ledger.report_scope import Period, Scope
 from ledger.store import LedgerStore
@@ -77,11 +77,17 @@ def members(n: int, rnd: random.Random) -> Iterator[list[tuple]]:
     yield rows
 
 
+def in_time_order(n: int, rnd: random.Random) -> list[str]:
+    """``n`` moments of the two years, earliest first: the ledger writes baskets and journal
+    entries as they happen, so a table's rows lie in time order on disk (a month's rows are
+    neighbours), as they do in a real ledger; random order would scatter them."""
+    return sorted(_at(rnd) for _ in range(n))
+
+
 def baskets(n: int, people: int, rnd: random.Random) -> Iterator[list[tuple]]:
     rows = []
-    for i in range(n):
+    for i, at in enumerate(in_time_order(n, rnd)):
         store, lane = rnd.choice(STORES), rnd.choice(("lane-1", "lane-2"))
-        at = _at(rnd)
         member = f"m-{rnd.randrange(people):07d}" if rnd.random() < 0.7 else None
         rows.append(
             (
@@ -108,7 +114,7 @@ def baskets(n: int, people: int, rnd: random.Random) -> Iterator[list[tuple]]:
 
 def journal(n: int, people: int, rnd: random.Random) -> Iterator[list[tuple]]:
     rows = []
-    for i in range(n):
+    for i, at in enumerate(in_time_order(n, rnd)):
         kind = rnd.choices(("earn", "redeem", "expire", "bonus", "refund"), (70, 18, 5, 5, 2))[0]
         points = rnd.randint(1, 90) * (1 if kind in ("earn", "bonus") else -1)
         store = rnd.choice(STORES)
@@ -123,7 +129,7 @@ def journal(n: int, people: int, rnd: random.Random) -> Iterator[list[tuple]]:
                 f"{store}-lane-1",
                 i,
                 "coffee" if kind == "redeem" else "",
-                _at(rnd),
+                at,
             )
         )
         if len(rows) == CHUNK:
@@ -233,6 +239,82 @@ class _Entries:
             setattr(journal_days, name, fn)
 
 
+class _Before0030:
+    """Baskets indexed as before migration 0030 (``at`` and ``member_id`` alone, not the
+    two-column indexes) and the cohorts' query of then (the year's baskets of recent members,
+    joined to members twice), for the same run's comparison. Swapped in and out on the same
+    database: the old indexes built, the new dropped, and back."""
+
+    OLD = ("CREATE INDEX baskets_at ON baskets(at)",
+           "CREATE INDEX baskets_member ON baskets(member_id)",
+           "DROP INDEX baskets_at_member", "DROP INDEX baskets_member_at")
+    NEW = ("CREATE INDEX baskets_at_member ON baskets(at, member_id)",
+           "CREATE INDEX baskets_member_at ON baskets(member_id, at)",
+           "DROP INDEX baskets_at", "DROP INDEX baskets_member")
+
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
+
+    def _indexes(self, statements) -> None:
+        with self.store.transaction():
+            for sql in statements:
+                self.store.db.execute(sql)
+        self.store.db.execute("ANALYZE baskets")
+
+    def __enter__(self):
+        self._indexes(self.OLD)
+        self.saved = kpi_series.cohorts
+        kpi_series.cohorts = _cohorts_before_0030
+        return self.store
+
+    def __exit__(self, *exc) -> None:
+        kpi_series.cohorts = self.saved
+        self._indexes(self.NEW)
+
+
+def _cohorts_before_0030(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:
+    """ledger.kpi_series.cohorts as it was before 0030, verbatim (same figures)."""
+    last = kpi_series._month(period.end - dt.timedelta(days=1))
+    first = last - kpi_series.COHORT_MONTHS + 1
+    since = kpi_series.day_iso(dt.date(first // 12, first % 12 + 1, 1))
+    base, base_values = scope.member_base(period.end_iso)
+    sizes = dict(
+        ledger.db.execute(
+            f"SELECT substr(created_at, 1, 7), COUNT(*) FROM members WHERE member_id IN ({base})"
+            " AND created_at >= ? GROUP BY 1",
+            [*base_values, since],
+        ).fetchall()
+    )
+    where, values = scope.baskets("b")
+    # Each member's months first (a hash aggregate), then counted: COUNT(DISTINCT) sorts.
+    seen = {
+        (c, v): kpi_series._int(n)
+        for c, v, n in ledger.db.execute(
+            "SELECT substr(m.created_at, 1, 7), v.month, COUNT(*) FROM (SELECT DISTINCT"
+            " b.member_id, substr(b.at, 1, 7) AS month FROM baskets b WHERE b.at >= ?"
+            " AND b.at < ? AND b.member_id IN (SELECT member_id FROM members WHERE"
+            f" created_at >= ?) AND {where}) v JOIN members m ON m.member_id = v.member_id"
+            f" WHERE m.member_id IN ({base}) GROUP BY 1, 2",
+            [since, period.end_iso, since, *values, *base_values],
+        ).fetchall()
+    }
+    found = []
+    for month in range(first, last + 1):
+        key, size = kpi_series._month_key(month), kpi_series._int(sizes.get(kpi_series._month_key(month)))
+        if size:
+            found.append(
+                {
+                    "cohort": key,
+                    "members": size,
+                    "retention": [
+                        round(seen.get((key, kpi_series._month_key(m)), 0) / size, 4)
+                        for m in range(month, last + 1)
+                    ],
+                }
+            )
+    return found
+
+
 _ENTRY_ISSUED = "SUM(CASE WHEN points > 0 AND kind IN ('earn', 'bonus', 'adjust') THEN points END)"
 
 
@@ -245,9 +327,16 @@ def measure(db: str, scale: float, postgres: bool, with_duckdb: bool = True) -> 
         rows += [("ledger SQL, journal entries (before 0026)", name,
                   f"{timed(before, period, scope, s):.2f}", "") for name, period, scope in CASES]
         old_figures = report.build(store, MONTH, Scope(), s)
-    rows.append(("ledger SQL, day sums", "same figures as over the entries (month)",
-                 "yes" if report.build(store, MONTH, Scope(), s) == old_figures else "NO", ""))
-    engines = [("ledger SQL, day sums", store)]
+    shipped = report.build(store, MONTH, Scope(), s)
+    rows.append(("ledger SQL, as shipped", "same figures as over the entries (month)",
+                 "yes" if shipped == old_figures else "NO", ""))
+    with _Before0030(store) as before:
+        rows += [("ledger SQL, indexes and cohorts query before 0030", name,
+                  f"{timed(before, period, scope, s):.2f}", "") for name, period, scope in CASES]
+        same = report.build(store, MONTH, Scope(), s) == shipped
+    rows.append(("ledger SQL, as shipped", "same figures as before 0030 (month)",
+                 "yes" if same else "NO", ""))
+    engines = [("ledger SQL, as shipped", store)]
     try:
         if with_duckdb:
             engines.append(("DuckDB", duck(db, postgres)))

@@ -139,15 +139,18 @@ def cohorts(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:
         ).fetchall()
     )
     where, values = scope.baskets("b")
+    if scope.whole:  # every member enrolled by the end: a condition, not a semi-join
+        in_base, base_values = "m.created_at < ?", [period.end_iso]
+    else:
+        in_base = f"m.member_id IN ({base})"
     # Each member's months first (a hash aggregate), then counted: COUNT(DISTINCT) sorts.
     seen = {
         (c, v): _int(n)
         for c, v, n in ledger.db.execute(
-            "SELECT substr(m.created_at, 1, 7), v.month, COUNT(*) FROM (SELECT DISTINCT"
-            " b.member_id, substr(b.at, 1, 7) AS month FROM baskets b WHERE b.at >= ?"
-            " AND b.at < ? AND b.member_id IN (SELECT member_id FROM members WHERE"
-            f" created_at >= ?) AND {where}) v JOIN members m ON m.member_id = v.member_id"
-            f" WHERE m.member_id IN ({base}) GROUP BY 1, 2",
+            "SELECT cohort, month, COUNT(*) FROM (SELECT DISTINCT b.member_id,"
+            " substr(m.created_at, 1, 7) AS cohort, substr(b.at, 1, 7) AS month FROM baskets b"
+            " JOIN members m ON m.member_id = b.member_id WHERE b.at >= ? AND b.at < ?"
+            f" AND m.created_at >= ? AND {where} AND {in_base}) v GROUP BY 1, 2",
             [since, period.end_iso, since, *values, *base_values],
         ).fetchall()
     }
