@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from ledger import journal_days
-from ledger.kpis import ratio
 from ledger.report_scope import Period, Scope, day_iso
 from ledger.store import LedgerStore
 
@@ -180,6 +179,6 @@ def kiosks(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
     ).fetchall()
     return {
         kiosk: {"baskets": _int(paid), "member_baskets": _int(member),
-                "conversion": ratio(_int(member), _int(paid))}
+                "conversion": round(_int(member) / _int(paid), 4)}  # as kpis.ratio: paid >= 1
         for kiosk, paid, member in rows
     }
