@@ -21,7 +21,7 @@ from ledger.report_scope import Period, Scope
 from ledger.store import LedgerStore
 from program.segments import RFM_SEGMENTS
 
-Key = tuple[dt.date, dt.date, str | None]  # first day, last day (included), store or None
+Key = tuple  # (first day, last day included, store or None), or another page's own key
 
 
 @dataclass
@@ -55,17 +55,18 @@ def segment_sizes(store: LedgerStore) -> dict[str, int]:
 
 
 class FigureCache:
-    """At most ``size`` builds, least recently used dropped first."""
+    """At most ``size`` builds (Built, or what else a key names), least recently used dropped
+    first."""
 
     def __init__(self, size: int = 16, gates: int = 8) -> None:
         self.size = size
-        self._kept: OrderedDict[Key, tuple[tuple, Built]] = OrderedDict()
+        self._kept: OrderedDict[Key, tuple[tuple, object]] = OrderedDict()
         self._lock = threading.Lock()
         # One build at a time per key (striped, so the locks stay few whatever the keys).
         self._gates = [threading.Lock() for _ in range(gates)]
         self.builds = 0  # how many times figures were built (tests and the benchmark read it)
 
-    def _kept_at(self, key: Key, version: tuple) -> Built | None:
+    def _kept_at(self, key: Key, version: tuple):
         with self._lock:
             kept = self._kept.get(key)
             if kept is None or kept[0] != version:
@@ -73,7 +74,7 @@ class FigureCache:
             self._kept.move_to_end(key)
             return kept[1]
 
-    def get(self, key: Key, version: tuple, make: Callable[[], Built]) -> Built:
+    def get(self, key: Key, version: tuple, make: Callable[[], object]):
         """The figures of ``key`` at ``version``: kept ones, or ``make()``'s, then kept."""
         if (kept := self._kept_at(key, version)) is not None:
             return kept

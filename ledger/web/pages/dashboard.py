@@ -29,6 +29,7 @@ from ledger.web.auth import require
 from ledger.web.figures import Built, build
 from ledger.web.render import error, render
 
+STORES = ("stores",)  # the cache's key of the stores' list
 MAX_DAYS = 3660
 DEFAULT_DAYS = 30
 
@@ -106,12 +107,14 @@ CHARTS = {
 
 def figures_for(request: Request) -> tuple[dict, list[str], list[str], Built]:
     """The period and store asked for, the stores, the query's problems and the figures."""
+    cache = request.app.state.figures
     with request.app.state.pool.store() as store:
-        stores = known_stores(store.db)
+        version = data_version.current(store)
+        # The stores too: their list reads every basket, as long as a month's figures.
+        stores = cache.get(STORES, version, lambda: known_stores(store.db))
         chosen, problems = choose(request.query_params, stores, dt.datetime.now(dt.UTC).date())
         key = (chosen["from"], chosen["to"], chosen["store"])
-        built = request.app.state.figures.get(key, data_version.current(store),
-                                              lambda: build(store, key))
+        built = cache.get(key, version, lambda: build(store, key))
     return chosen, stores, problems, built
 
 
