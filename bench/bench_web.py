@@ -159,10 +159,11 @@ def table(stats: dict[str, dict], seconds: int) -> list[str]:
         ratio = (f"{float(s['95%']) / float(base['95%']):.1f}"
                  if base and float(base["95%"]) else "")
         rows.append(f"| {kind} | {s['Request Count']} | {s['Failure Count']} |"
-                    f" {int(s['Request Count']) / seconds:.1f} | {s['50%']} | {s['95%']} |"
+                    f" {float(s['Requests/s']):.1f} | {s['50%']} | {s['95%']} |"
                     f" {s['99%']} | {ratio} |")
-    total = sum(int(stats[k]["Request Count"]) for k in KINDS if k in stats)
-    rows.append(f"| all of them | {total} | | {total / seconds:.1f} | | | | |")
+    total = [stats[k] for k in KINDS if k in stats]
+    rows.append(f"| all of them | {sum(int(s['Request Count']) for s in total)} | |"
+                f" {sum(float(s['Requests/s']) for s in total):.1f} | | | | |")
     return rows
 
 
