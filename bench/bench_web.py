@@ -140,7 +140,7 @@ def run_locust(base: str, tmp: Path, args, sessions: list[str], search: bool) ->
            "BENCH_WEB_SEARCHES": "|".join(SEARCHES) if search else ""}
     prefix = tmp / "locust"
     subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench/web_users.py"),
-                    "--headless", "--reset-stats", "-u", str(users), "-r", str(max(1, users // 5)), "-t",
+                    "--headless", "--reset-stats", "-u", str(users), "-r", "10", "-t",
                     f"{seconds}s", "--host", base, "--csv", str(prefix), "--only-summary",
                     "--loglevel", "WARNING"], env=env, cwd=ROOT, check=False,
                    capture_output=True, timeout=seconds + 120)

@@ -26,7 +26,7 @@ def test_the_web_benchmark_runs_and_prints_its_table():
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.startswith("## Back office under load")
-    for kind in ("dashboard", "chart", "login page (baseline)"):
+    for kind in ("dashboard", "chart", "member search", "login page (baseline)"):
         row = re.search(rf"^\| {re.escape(kind)} \| (\d+) \| (\d+) \|", out.stdout, re.M)
         assert row, f"no row {kind!r} in:\n{out.stdout}"
         assert int(row.group(1)) > 0 and row.group(2) == "0", row.group(0)
