@@ -197,9 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cluster.stop()
     given = " ".join(sys.argv[1:] if argv is None else argv)
-    command = f".venv/bin/python -m bench.bench_web {given}".strip()
+    command = f"`.venv/bin/python -m bench.bench_web {given}`".replace(" `", "`")
+    if not given:
+        command += " (defaults: `--members 100000 --seconds 60 --users 50`)"
     print("## Back office under load\n")
-    print(f"`{command}` on {machine()}: PostgreSQL 15, {args.members:,} members with"
+    print(f"{command} on {machine()}: PostgreSQL 15, {args.members:,} members with"
           f" profiles, {args.baskets:,} baskets and {args.journal:,} journal entries over two"
           " years; `ledger web` as its own process; locust headless on loopback,"
           f" {args.users} owners logged in, each waiting {args.think.replace(',', '-')} s"
