@@ -169,3 +169,19 @@ def cohorts(ledger: LedgerStore, period: Period, scope: Scope) -> list[dict]:
                 }
             )
     return found
+
+
+def kiosks(ledger: LedgerStore, period: Period, scope: Scope) -> dict:
+    """Per kiosk: paid baskets, those with a member attached, and their ratio, the tap-to-attach
+    conversion of ledger.kpis.baskets (same rule, one kiosk at a time), busiest first."""
+    where, values = scope.baskets()
+    rows = ledger.db.execute(
+        "SELECT kiosk, COUNT(*), COUNT(member_id) FROM baskets WHERE at >= ? AND at < ?"
+        f" AND {where} GROUP BY kiosk ORDER BY COUNT(*) DESC, kiosk",
+        [period.start_iso, period.end_iso, *values],
+    ).fetchall()
+    return {
+        kiosk: {"baskets": _int(paid), "member_baskets": _int(member),
+                "conversion": round(_int(member) / _int(paid), 4)}  # as kpis.ratio: paid >= 1
+        for kiosk, paid, member in rows
+    }

@@ -107,6 +107,22 @@ def reward_chart(report: dict) -> str:
     return _svg(chart)
 
 
+def segment_chart(sizes: dict[str, int]) -> str:
+    """Members per segment at the last refresh (ledger.segment_book.sizes)."""
+    chart = pygal.HorizontalBar(**_config("Members per segment at the last refresh"))
+    for segment_id, size in sizes.items():
+        chart.add(segment_id, size)
+    return _svg(chart)
+
+
+def kiosk_chart(kiosks: dict) -> str:
+    """Tap-to-attach conversion per kiosk in the period (ledger.kpi_series.kiosks)."""
+    chart = pygal.Bar(**_config("Tap-to-attach conversion per kiosk", range=(0, 1)))
+    chart.x_labels = list(kiosks)
+    chart.add("conversion", [k["conversion"] for k in kiosks.values()])
+    return _svg(chart)
+
+
 def _change(current, previous) -> str:
     if not isinstance(current, int | float) or not isinstance(previous, int | float):
         return ""

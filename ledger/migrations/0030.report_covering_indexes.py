@@ -6,7 +6,7 @@ single-column indexes of 0014 and 0018, so a sale still updates as many indexes 
 
 from yoyo import step
 
-__depends__ = {"0027.web_sessions"}
+__depends__ = {"0028.baskets_seq"}
 
 steps = [
     step("CREATE INDEX baskets_at_member ON baskets(at, member_id)",

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from ledger.fleet_watch import FleetWatch
 from ledger.web.csrf import CsrfMiddleware
+from ledger.web.figures import FigureCache
 from ledger.web.headers import SecureHeadersMiddleware
 from ledger.web.pages import PAGES
 from ledger.web.pool import StorePool
@@ -89,5 +90,6 @@ def create_app(db: str, settings: WebSettings) -> Starlette:
     )
     app.state.pool = pool
     app.state.fleet = watch
+    app.state.figures = FigureCache()  # the dashboard's built figures (ledger/web/figures.py)
     app.state.settings = settings
     return app

@@ -1,6 +1,13 @@
 """/ : the dashboard. An owner sees the KPIs of ledger/kpis.py for a period and store beside the
-previous period: ``ledger.report.build``, the figures of `ledger report` (with the trend and
-cohort series, for charts to come), not computed again. Other roles see a start page.
+previous period: ``ledger.report.build``, the figures of `ledger report`, not computed again,
+with segment sizes and each kiosk's conversion, as tables and as charts. Other roles see a
+start page.
+
+The charts are pygal's (ledger/report_html.py, the HTML report's), each its own
+``image/svg+xml`` answer at /charts/NAME.svg with the page's query string, shown with <img>: the
+CSP allows no inline script or style in the page, and an image's SVG runs no script at all.
+Figures and charts come from the app's FigureCache (ledger/web/figures.py), rebuilt when the
+ledger's data version changes.
 
 Query string: ``from`` and ``to`` (YYYY-MM-DD, both included; default the 30 days to yesterday)
 and ``store`` (one the ledger has seen, or empty for all).
@@ -10,17 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ledger import report
+from ledger import data_version, report, report_html
 from ledger.report_html import HEADLINES
-from ledger.report_scope import Period, Scope
 from ledger.web.auth import require
-from ledger.web.render import render
+from ledger.web.figures import Built, build
+from ledger.web.render import error, render
 
+STORES = ("stores",)  # the cache's key of the stores' list
 MAX_DAYS = 3660
 DEFAULT_DAYS = 30
 
@@ -76,19 +85,66 @@ def headline_rows(figures: dict) -> list[dict]:
     ]
 
 
+# name -> (draw it from the built figures, what it shows: the image's text alternative)
+CHARTS = {
+    "baskets": (lambda b: report_html.trend_chart(b.figures, ("baskets", "member_baskets"),
+                                                  "Paid baskets, and those with a member"),
+                "Line chart of paid baskets and member baskets per day or month;"
+                " the figures are in the trend table."),
+    "points": (lambda b: report_html.trend_chart(b.figures, ("issued", "redeemed"),
+                                                 "Points issued and redeemed"),
+               "Line chart of points issued and redeemed per day or month;"
+               " the figures are in the trend table."),
+    "tiers": (lambda b: report_html.tier_chart(b.figures),
+              "Bar chart of members per tier; the figures are in the tier table."),
+    "segments": (lambda b: report_html.segment_chart(b.segments),
+                 "Bar chart of members per segment; the figures are in the segment table."),
+    "kiosks": (lambda b: report_html.kiosk_chart(b.kiosks),
+               "Bar chart of tap-to-attach conversion per kiosk;"
+               " the figures are in the kiosk table."),
+}
+
+
+def figures_for(request: Request) -> tuple[dict, list[str], list[str], Built]:
+    """The period and store asked for, the stores, the query's problems and the figures."""
+    cache = request.app.state.figures
+    with request.app.state.pool.store() as store:
+        version = data_version.current(store)
+        # The stores too: their list reads every basket, as long as a month's figures.
+        stores = cache.get(STORES, version, lambda: known_stores(store.db))
+        chosen, problems = choose(request.query_params, stores, dt.datetime.now(dt.UTC).date())
+        key = (chosen["from"], chosen["to"], chosen["store"])
+        built = cache.get(key, version, lambda: build(store, key))
+    return chosen, stores, problems, built
+
+
 @require()
 def dashboard(request: Request) -> Response:
     if request.scope["user"].role != "owner":
         return render(request, "start.html")
-    with request.app.state.pool.store() as store:
-        stores = known_stores(store.db)
-        chosen, problems = choose(request.query_params, stores, dt.datetime.now(dt.UTC).date())
-        period = Period(chosen["from"], chosen["to"] + dt.timedelta(days=1))
-        figures = report.build(store, period, Scope(store=chosen["store"]),
-                               report.settings(store))
+    chosen, stores, problems, built = figures_for(request)
+    query = urlencode({"from": chosen["from"], "to": chosen["to"], "store": chosen["store"] or ""})
     return render(request, "dashboard.html", status_code=400 if problems else 200,
-                  chosen=chosen, stores=stores, problems=problems, figures=figures,
-                  headlines=headline_rows(figures))
+                  chosen=chosen, stores=stores, problems=problems, figures=built.figures,
+                  headlines=headline_rows(built.figures), segments=built.segments,
+                  kiosks=built.kiosks, charts={n: alt for n, (_, alt) in CHARTS.items()},
+                  query=query)
 
 
-routes = [Route("/", dashboard, methods=["GET"], name="dashboard")]
+@require("owner")
+def chart(request: Request) -> Response:
+    name = request.path_params["chart"]
+    if name not in CHARTS:
+        return error(request, 404, "Not found", "There is no such chart.")
+    _, _, problems, built = figures_for(request)
+    if problems:
+        return error(request, 400, "Bad query", "; ".join(problems))
+    if name not in built.charts:  # drawn once per build; two drawing at once draw the same
+        built.charts[name] = CHARTS[name][0](built)
+    return Response(built.charts[name], media_type="image/svg+xml")
+
+
+routes = [
+    Route("/", dashboard, methods=["GET"], name="dashboard"),
+    Route("/charts/{chart}.svg", chart, methods=["GET"], name="chart"),
+]
