@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import groupby
 
 from ledger.store import LedgerStore
 
@@ -31,8 +32,23 @@ def quintile(value, ordered: list) -> int:
     """1-5: where ``value`` falls among ``ordered`` (sorted, ascending; higher is better), by
     mid-rank: ties share one score, and when everyone ties everyone scores 3."""
     below = bisect_left(ordered, value)
-    equal = bisect_right(ordered, value) - below
-    return min(5, 1 + (5 * (2 * below + equal)) // (2 * len(ordered)))
+    return _mid_rank(below, bisect_right(ordered, value) - below, len(ordered))
+
+
+def quintiles(values: list) -> dict:
+    """Each distinct value of ``values`` -> its ``quintile`` among them, in one pass over them
+    sorted (a bisection per member took a second for 100,000 members)."""
+    out, below = {}, 0
+    for value, group in groupby(sorted(values)):
+        equal = sum(1 for _ in group)
+        out[value] = _mid_rank(below, equal, len(values))
+        below += equal
+    return out
+
+
+def _mid_rank(below: int, equal: int, count: int) -> int:
+    """The quintile of ``equal`` tied values above ``below`` others, of ``count`` in all."""
+    return min(5, 1 + (5 * (2 * below + equal)) // (2 * count))
 
 
 def segment_of(r: int, f: int, m: int) -> str:
@@ -62,15 +78,11 @@ def scores(store: LedgerStore, since: str = "") -> list[Score]:
         " GROUP BY member_id ORDER BY member_id",
         (since,),
     ).fetchall()
-    lasts = sorted(r[1] for r in rows)
-    counts = sorted(int(r[2]) for r in rows)
-    amounts = sorted(int(r[3]) for r in rows)
+    lasts = quintiles([r[1] for r in rows])
+    counts = quintiles([int(r[2]) for r in rows])
+    amounts = quintiles([int(r[3]) for r in rows])
     out = []
     for member_id, last, count, amount in rows:
-        r, f, m = (
-            quintile(last, lasts),
-            quintile(int(count), counts),
-            quintile(int(amount), amounts),
-        )
+        r, f, m = lasts[last], counts[int(count)], amounts[int(amount)]
         out.append(Score(member_id, last, int(count), int(amount), r, f, m, segment_of(r, f, m)))
     return out

@@ -296,3 +296,31 @@ def test_cli_adds_lists_and_exports_a_segment(ledger_db, capsys):
     assert [json.loads(x)["email"] for x in out.getvalue().splitlines()] == ["ada@example.org"]
     assert main(["segments", "members", "nobody", "--db", ledger_db]) == 1
     assert "no segment nobody" in capsys.readouterr().err
+
+
+def test_periods_of_several_criteria_in_one_rule_and_one_members_answer_agree(store):
+    """PostgreSQL reads every basket criterion of a rule from one pass over the baskets (each
+    with its own period); the list and a single member's answer (an offer at a tap) agree."""
+    for name in ("old", "new", "both", "none"):
+        store.add_member(name.title(), member_id=name)
+    for ago in (200, 150):  # two big baskets, long ago, at store-2
+        paid(store, "old", NOW - ago * DAY, total=5000, shop="store-2")
+    for ago in (20, 10, 5):  # three small ones lately at store-1
+        paid(store, "new", NOW - ago * DAY, total=500)
+    paid(store, "both", NOW - 200 * DAY, total=9000, shop="store-2")
+    paid(store, "both", NOW - 3 * DAY, total=1000)
+    cases = [
+        ({"all": [{"purchases": {"min": 1, "days": 30}}, {"amount": {"min": 8000}}]}, ["both"]),
+        ({"all": [{"average_amount": {"max": 1000, "days": 30}}]}, ["both", "new"]),
+        ({"all": [{"average_amount": {"min": 5000}}]}, ["both", "old"]),
+        ({"all": [{"store_share": {"store": "store-1", "min": 100, "days": 30}}]}, ["both", "new"]),
+        ({"all": [{"store_share": {"store": "store-2", "min": 50}}]}, ["both", "old"]),
+        ({"any": [{"store": "store-2"}, {"purchases": {"max": 0}}]}, ["both", "none", "old"]),
+        ({"all": [{"amount": {"max": 0, "days": 30}}, {"last_purchase_days": {"min": 100}}]},
+         ["old"]),
+    ]
+    for body, expected in cases:
+        assert rules.members(store, rule(body), NOW) == expected, body
+        for who in ("old", "new", "both", "none"):
+            assert rules.members(store, rule(body), NOW, who) == (
+                [who] if who in expected else []), (body, who)
