@@ -7,7 +7,7 @@ sale path still updates the same number of indexes."""
 
 from yoyo import step
 
-__depends__ = {"0027.web_sessions"}
+__depends__ = {"0028.baskets_seq"}
 
 steps = [
     step(
