@@ -6,8 +6,10 @@ name, SQL in a search. Every figure checked is read back from the ledger itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -36,18 +38,21 @@ def members(web):  # noqa: F811
     return web
 
 
-def ledger(web) -> LedgerStore:  # noqa: F811
-    return LedgerStore(web.db)
+@contextlib.contextmanager
+def ledger(web) -> Iterator[LedgerStore]:  # noqa: F811
+    """The test's own connection to the ledger the app serves, closed after the block."""
+    store = LedgerStore(web.db)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def kiosk_lookup(web, kind: str, value: str) -> dict:  # noqa: F811
     """The kiosk's lookup, answered as `ledger serve` answers it."""
-    store = ledger(web)
-    try:
+    with ledger(web) as store:
         return lookup(store, DefaultProgram(), {"v": 1, "token": {"kind": kind, "value": value}},
                       asker=KIOSK)
-    finally:
-        store.close()
 
 
 def search(page, web, text: str) -> None:  # noqa: F811
@@ -79,14 +84,11 @@ def test_staff_adjust_points_and_the_ledger_journal_and_audit_agree(members, pag
     row = page.get_by_role("row").filter(has_text="returned a gift card")
     expect(row).to_contain_text("-40")
     expect(row).to_contain_text("sam")
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         assert store.balance("ada") == 200
         entry = audit.entries(store.db, target="ada")[0]
         assert (entry.actor, entry.via, entry.action, entry.detail["points"]) == (
             "sam", "web", "points.adjust", -40)
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize("points, reason, says", [
@@ -97,21 +99,15 @@ def test_staff_adjust_points_and_the_ledger_journal_and_audit_agree(members, pag
     ("-1000", "too much", "would make the balance negative"),
 ])
 def test_a_wrong_adjustment_names_what_is_wrong_and_changes_nothing(members, points, reason, says):
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         before = store.history("ada")
-    finally:
-        store.close()
     client = members.client("staff")
     token = members.csrf(client, "/members/ada")
     answer = client.post("/members/ada/adjust",
                          data={"points": points, "reason": reason, "csrf_token": token})
     assert answer.status_code == 400 and says in answer.text
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         assert store.balance("ada") == 240 and store.history("ada") == before
-    finally:
-        store.close()
 
 
 def test_staff_replace_a_lost_card_and_the_kiosk_follows(members, page):
@@ -169,13 +165,10 @@ def test_an_owner_forgets_a_member_and_keeps_the_points(members, page):
     page.get_by_label(re.compile("Erase name, contact")).check()
     page.get_by_role("button", name="Forget").click()
     expect(page.get_by_role("status").first).to_contain_text("personal data is erased")
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         found = profiles.profile(store, "ada")
         assert found.name == "forgotten" and found.email is None and found.phone is None
         assert store.balance("ada") == 240
-    finally:
-        store.close()
 
 
 def test_staff_may_not_merge_or_forget(members, page):
@@ -190,12 +183,9 @@ def test_staff_may_not_merge_or_forget(members, page):
     merge = client.post("/members/ada/merge", data={
         "duplicate": "bob", "reason": "x", "confirm": "yes", "csrf_token": token})
     assert merge.status_code == 403
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         assert profiles.profile(store, "ada").name == "Ada Lovelace"
         assert store.balance("bob") == 60
-    finally:
-        store.close()
 
 
 def test_the_members_data_downloads_as_the_cli_exports_it(members, page):
@@ -204,12 +194,9 @@ def test_the_members_data_downloads_as_the_cli_exports_it(members, page):
     with page.expect_download() as got:
         page.get_by_role("button", name="Download the member's data (JSON)").click()
     data = json.loads(open(got.value.path(), encoding="utf-8").read())
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         assert data == json.loads(json.dumps(profiles.export(store, "ada"), default=str))
         assert audit.entries(store.db, target="ada")[0].action == "member.export"
-    finally:
-        store.close()
     assert data["member"]["balance"] == 240 and data["profile"]["email"] == "ada@example.org"
 
 
@@ -250,8 +237,5 @@ def test_the_members_pages_refuse_visitors_technicians_and_forms_without_csrf(me
     staff = members.client("staff")
     refused = staff.post("/members/ada/adjust", data={"points": "5", "reason": "no token"})
     assert refused.status_code == 403
-    store = ledger(members)
-    try:
+    with ledger(members) as store:
         assert store.balance("ada") == 240
-    finally:
-        store.close()
