@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from PIL import ImageDraw, ImageFont, features
@@ -40,6 +40,11 @@ def script_of(ch: str) -> str | None:
 
 def runs(text: str) -> list[tuple[str, str]]:
     """Split ``text`` into (script, substring) runs."""
+    return list(_runs(text))
+
+
+@lru_cache(maxsize=4096)
+def _runs(text: str) -> tuple[tuple[str, str], ...]:
     out: list[list[str]] = []
     for ch in text:
         script = script_of(ch)
@@ -47,7 +52,7 @@ def runs(text: str) -> list[tuple[str, str]]:
             out[-1][1] += ch
         else:
             out.append([script or "latn", ch])
-    return [(s, t) for s, t in out]
+    return tuple((s, t) for s, t in out)
 
 
 @cache
@@ -55,6 +60,18 @@ def font(script: str, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     name = _FILES[script] + ("-Bold" if bold else "-Regular") + ".ttf"
     engine = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
     return ImageFont.truetype(str(FONT_DIR / name), size, layout_engine=engine)
+
+
+# Measuring a run is a FreeType (and raqm) layout each time, about 0.1 ms here and ten times that
+# on a Pi: a frame measures the same few strings 20 times over, and the next frame mostly the same.
+@lru_cache(maxsize=4096)
+def _bbox(script: str, size: int, bold: bool, part: str) -> tuple[int, int, int, int]:
+    return font(script, size, bold).getbbox(part, anchor="ls")
+
+
+@lru_cache(maxsize=4096)
+def _length(script: str, size: int, bold: bool, part: str) -> float:
+    return font(script, size, bold).getlength(part)
 
 
 @cache
@@ -67,27 +84,26 @@ def extents(script: str, size: int, bold: bool = False) -> tuple[int, int]:
 def line_extents(text: str, size: int, bold: bool = False) -> tuple[int, int]:
     """(above, below) for a line: at least what its scripts (and Latin, so boxes of one size
     line up) may reach, and at least what this text's own ink reaches."""
-    parts = runs(text)
+    parts = _runs(text)
     pairs = [extents(s, size, bold) for s in {"latn"} | {s for s, _ in parts}]
     for script, part in parts:
-        _, top, _, bottom = font(script, size, bold).getbbox(part, anchor="ls")
+        _, top, _, bottom = _bbox(script, size, bold, part)
         pairs.append((-top, bottom))
     return max(up for up, _ in pairs), max(down for _, down in pairs)
 
 
 def width(text: str, size: int, bold: bool = False) -> int:
     """The advance of ``text`` in pixels (where the next text would start; centring uses it)."""
-    return round(sum(font(s, size, bold).getlength(t) for s, t in runs(text)))
+    return round(sum(_length(s, size, bold, t) for s, t in _runs(text)))
 
 
 def fit_width(text: str, size: int, bold: bool = False) -> int:
     """Pixels ``text`` needs to fit a box: its advance, or further where its ink overhangs the
     advance (a Telugu vowel sign at the end of a name does), so a box it fits holds its ink."""
     x, right = 0.0, 0.0
-    for script, part in runs(text):
-        f = font(script, size, bold)
-        right = max(right, x + f.getbbox(part, anchor="ls")[2])
-        x += f.getlength(part)
+    for script, part in _runs(text):
+        right = max(right, x + _bbox(script, size, bold, part)[2])
+        x += _length(script, size, bold, part)
     return max(round(x), math.ceil(right))
 
 
@@ -151,10 +167,10 @@ class Text:
 
     def draw(self, draw: ImageDraw.ImageDraw) -> None:
         x, base = self.origin()
-        for script, part in runs(self.text):
+        for script, part in _runs(self.text):
             f = font(script, self.size, self.bold)
             draw.text((x, base), part, fill=self.fill, font=f, anchor="ls")
-            x += f.getlength(part)
+            x += _length(script, self.size, self.bold, part)
 
 
 def make_text(x: int, y: int, w: int, text: str, sizes: tuple[int, ...], bold: bool = False,
