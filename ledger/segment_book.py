@@ -199,6 +199,9 @@ def _write(
                 ("segment_id", "member_id", "since"),
                 [(segment_id, m, at) for m in added],
             )
+    # Two refreshes in one millisecond (the scheduled one and an owner's) share ``at``: the
+    # later one's sizes stand, where the table's key would fail the whole refresh.
+    store.db.execute("DELETE FROM segment_sizes WHERE at=?", (at,))
     store.insert_rows(
         "segment_sizes",
         ("segment_id", "at", "size"),

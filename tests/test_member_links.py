@@ -24,6 +24,7 @@ from simulation.simulated_kiosk import SimulatedKiosk, sim_config
 
 BASE = "https://loyalty.example"
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 @pytest.fixture
@@ -57,6 +58,21 @@ def test_a_changed_link_is_refused_with_its_reason(key_file, change, reason):
     with pytest.raises(member_links.LinkRefused) as refused:
         keys.verify(change(keys.token("ada", "kiosk")))
     assert refused.value.reason == reason and str(refused.value)
+
+
+def test_no_other_last_character_opens_a_link(key_file):
+    """The signature's last base64 character has bits a decoder ignores: every other spelling
+    is refused, or someone who saw a kiosk link could open it again with a new text."""
+    keys = member_links.load(key_file)
+    with time_machine.travel(NOW, tick=False) as clock:
+        for _ in range(8):  # 8 signatures: some end in a character with ignored bits set
+            token = keys.token("ada", "kiosk")
+            assert keys.verify(token).member_id == "ada"
+            for ch in BASE64URL.replace(token[-1], ""):
+                with pytest.raises(member_links.LinkRefused) as refused:
+                    keys.verify(token[:-1] + ch)
+                assert refused.value.reason == "forged", ch
+            clock.shift(1)  # another timestamp, so another signature
 
 
 def test_a_link_of_another_ledger_is_forged(key_file, tmp_path):

@@ -198,6 +198,17 @@ def test_refresh_records_sizes_and_who_entered_and_left(store):
     assert segment_book.score(store, "ben").baskets == 1
 
 
+def test_two_refreshes_in_one_millisecond_both_succeed_and_the_later_sizes_stand(store):
+    """A scheduled refresh and an owner's can land in the same millisecond (the sizes' key)."""
+    store.add_member("Ada", member_id="ada")
+    segment_book.add(store, {"id": "buyers", "all": [{"purchases": {"min": 1}}]})
+    assert segment_book.refresh(store, NOW).sizes["buyers"] == 0
+    paid(store, "ada", NOW - DAY)
+    again = segment_book.refresh(store, NOW)
+    assert ("buyers", "ada") in again.entered
+    assert segment_book.sizes(store, "buyers") == [(again.at, 1)]
+
+
 def test_program_file_segments_are_checked_with_the_key_named(tmp_path):
     base = {"version": 2, "name": "Shop", "currency": "EUR"}
     good = {
