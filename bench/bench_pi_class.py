@@ -49,13 +49,18 @@ def measure(workdir: Path, taps: int, quota) -> dict:
     return {"lat": lat, "replay": ops / secs, "start": start, "rss": rss}
 
 
-def comparison(free: dict, pi: dict) -> list[str]:
+def comparison(free: dict, pi: dict, factor: float) -> list[str]:
+    """Each latency twice for the Pi: measured under the quota, and the free figure times the
+    quota's pure-Python factor. A quota throttles only once a period's budget (1 ms) is spent,
+    so work shorter than that (a frame now renders in about 1 ms here) runs at full speed under
+    it; a Pi's core is slower at every instruction. Goals take the slower of the two."""
     def ms(d, key, p):
         return median(d["lat"][key]) if p == 50 else pct(d["lat"][key], 99)
 
     rows = [
-        "| measure | here | Pi-class quota | goal under the quota | met |",
-        "|---|---:|---:|---|---|",
+        f"| measure | here | Pi-class quota | here x {factor:.1f} (the quota's factor) |"
+        " goal on a Pi | met |",
+        "|---|---:|---:|---:|---|---|",
     ]
     for name, key in (
         ("render one member frame", "render"),
@@ -64,22 +69,20 @@ def comparison(free: dict, pi: dict) -> list[str]:
         ("new card: frame with the ledger's answer", "new confirmed"),
     ):
         for p in (50, 99):
-            goal, ok = (
-                ("<= 100 ms", ms(pi, key, p) <= 100)
-                if (key, p) == ("cached first", 99)
-                else ("", None)
-            )
+            pi_ms = max(ms(pi, key, p), ms(free, key, p) * factor)
+            goal, ok = (("<= 100 ms", pi_ms <= 100) if (key, p) == ("cached first", 99)
+                        else ("", None))
             rows.append(
                 f"| {name}, p{p} ms | {ms(free, key, p):.2f} | {ms(pi, key, p):.2f} |"
-                f" {goal} | {_met(ok)} |"
+                f" {ms(free, key, p) * factor:.2f} | {goal} | {_met(ok)} |"
             )
     rows += [
         f"| replay drain, {REPLAY_OPS:,} ops, window {WINDOW}, ops/s | {free['replay']:,.0f} |"
-        f" {pi['replay']:,.0f} | >= 500 | {_met(pi['replay'] >= 500)} |",
+        f" {pi['replay']:,.0f} | | >= 500 | {_met(pi['replay'] >= 500)} |",
         f"| `kiosk run` start to ready, median of 5, s | {free['start']:.2f} |"
-        f" {pi['start']:.2f} | <= 5 s | {_met(pi['start'] <= 5)} |",
+        f" {pi['start']:.2f} | | <= 5 s | {_met(pi['start'] <= 5)} |",
         f"| `kiosk run` resident memory after ready, MB | {free['rss']:.1f} | {pi['rss']:.1f} |"
-        f" <= 45 MB | {_met(pi['rss'] <= 45)} |",
+        f" | <= 45 MB | {_met(pi['rss'] <= 45)} |",
     ]
     return rows
 
@@ -88,11 +91,13 @@ def _met(ok: bool | None) -> str:
     return "" if ok is None else ("met" if ok else "**not met**")
 
 
-def first_pixel(pi: dict) -> list[str]:
+def first_pixel(free: dict, pi: dict, factor: float) -> list[str]:
     uid_read = _uart_ms(UID_BYTES) + UID_RF_MS
     sun_read = uid_read + SUN_APDUS * (_uart_ms(APDU_BYTES) + APDU_RF_MS)
     spi = FRAME_BYTES * 8 / SPI_HZ * 1000
-    cached50, cached99 = median(pi["lat"]["cached first"]), pct(pi["lat"]["cached first"], 99)
+    cached = free["lat"]["cached first"], pi["lat"]["cached first"]
+    cached50 = max(median(cached[1]), median(cached[0]) * factor)
+    cached99 = max(pct(cached[1], 99), pct(cached[0], 99) * factor)
     rows = [
         "| step | plain UID card ms | NTAG 424 DNA SUN card ms | source |",
         "|---|---:|---:|---|",
@@ -100,8 +105,8 @@ def first_pixel(pi: dict) -> list[str]:
         f" {POLL_MS / 2:.0f} / {POLL_MS} | {POLL_MS / 2:.0f} / {POLL_MS} | config |",
         f"| PN532 finds and reads the card (UART {PN532_BAUD:,} baud + RF at 106 kbit/s) |"
         f" {uid_read:.1f} | {sun_read:.1f} | computed (PN532 and ISO 14443 figures) |",
-        f"| token to frame, cached member, Pi-class quota: p50 / p99 | {cached50:.0f} /"
-        f" {cached99:.0f} | {cached50:.0f} / {cached99:.0f} | measured above |",
+        f"| token to frame, cached member, Pi-class: p50 / p99 | {cached50:.0f} /"
+        f" {cached99:.0f} | {cached50:.0f} / {cached99:.0f} | above, the slower of the two |",
         f"| SPI transfer of a 128x64 frame at {SPI_HZ / 1e6:.0f} MHz | {spi:.1f} | {spi:.1f} |"
         " computed (1,030 bytes x 8 bits) |",
     ]
@@ -118,7 +123,7 @@ def first_pixel(pi: dict) -> list[str]:
 def run(taps: int = TAPS) -> str:
     quota = open_quota()
     try:
-        cal = calibrate(quota)
+        cal, factor = calibrate(quota)
         with tempfile.TemporaryDirectory(prefix="bench-pi-") as tmp:
             free = measure(Path(tmp) / "free", taps, None)
             pi = measure(Path(tmp) / "pi", taps, quota)
@@ -140,16 +145,20 @@ def run(taps: int = TAPS) -> str:
             *cal,
             "",
             f"Benchmarks, {taps} taps per path, replay of {REPLAY_OPS:,} ops through one broker, five"
-            ' starts of `kiosk run`; "here" is the same run without the quota:',
+            ' starts of `kiosk run`; "here" is the same run without the quota. A quota caps how'
+            " much CPU a process gets per period (1 ms of every 10), not how fast it runs: work"
+            " shorter than the 1 ms budget runs at this machine's speed under it, so each latency"
+            " is also given as the free figure times the quota's pure-Python factor, and the"
+            " goals take the slower of the two:",
             "",
-            *comparison(free, pi),
+            *comparison(free, pi, factor),
             "",
             "Tap to first pixel on a Pi Zero 2 W with a PN532 (UART) and an SSD1306 on SPI: the Pi-class"
             " figure above plus what the reader and the bus add (computed from the datasheets, not"
             " measured: PN532 user manual frame formats at its default 115,200 baud; SSD1306 serial"
             " interface at the configured clock):",
             "",
-            *first_pixel(pi),
+            *first_pixel(free, pi, factor),
             "",
         ]
     )

@@ -74,6 +74,13 @@ def _length(script: str, size: int, bold: bool, part: str) -> float:
     return font(script, size, bold).getlength(part)
 
 
+def forget_measurements() -> None:
+    """Empty the measurement caches: the next frame measures as if its text were new (the
+    display benchmark times such a first frame)."""
+    for cached in (_bbox, _length, _runs):
+        cached.cache_clear()
+
+
 @cache
 def extents(script: str, size: int, bold: bool = False) -> tuple[int, int]:
     """(above, below) the baseline in pixels that any text of ``script`` may reach."""
