@@ -217,9 +217,11 @@ def run(taps: int = TAPS) -> str:
             " lookup request until that ACK arrives: the store -> central hop. With replies at QoS 0"
             " the bridge sends no PUBACK. Acks still cross at QoS 1, so a lookup within 40 ms of an"
             " ack can still wait; a customer's tap rarely follows one that closely."
-            " The ~2 ms before the kiosk's paho thread has the reply is Python's GIL: the session"
-            " thread is drawing the first (unconfirmed) frame meanwhile, and the frame with the"
-            " answer waits for that one either way.",
+            " The store broker -> kiosk hop is Python's GIL: the session thread is drawing the"
+            " first (unconfirmed) frame meanwhile, and the frame with the answer waits for that"
+            " one either way. It was about 2 ms while a frame took 4-5 ms to draw; since"
+            " display/typeset.py keeps its text measurements (a frame in about 1 ms) it is a"
+            " fraction of a millisecond.",
             "",
         ]
     )
