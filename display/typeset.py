@@ -23,6 +23,7 @@ _FILES = {"latn": "NotoSans", "deva": "NotoSansDevanagari", "telu": "NotoSansTel
 # their ink, so accents, matras and conjuncts stay inside the box.
 _PROBES = {"latn": "ÅÉÄÖgjpqy|", "deva": "र्कि कु ह्रि ङ्ग ॐ", "telu": "క్షి కృ గ్గ్ర ఙ్ఞ ఔ"}
 _VIRAMAS = {"\u094d", "\u0c4d"}
+MEASURED = 1024  # strings kept measured per cache: a frame has 10-20; full, the three take ~1 MB
 _JOINERS = {"\u200c", "\u200d"}
 
 
@@ -43,7 +44,7 @@ def runs(text: str) -> list[tuple[str, str]]:
     return list(_runs(text))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=MEASURED)
 def _runs(text: str) -> tuple[tuple[str, str], ...]:
     out: list[list[str]] = []
     for ch in text:
@@ -64,12 +65,12 @@ def font(script: str, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 # Measuring a run is a FreeType (and raqm) layout each time, about 0.1 ms here and ten times that
 # on a Pi: a frame measures the same few strings 20 times over, and the next frame mostly the same.
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=MEASURED)
 def _bbox(script: str, size: int, bold: bool, part: str) -> tuple[int, int, int, int]:
     return font(script, size, bold).getbbox(part, anchor="ls")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=MEASURED)
 def _length(script: str, size: int, bold: bool, part: str) -> float:
     return font(script, size, bold).getlength(part)
 
