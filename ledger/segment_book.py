@@ -94,6 +94,8 @@ def written(store: LedgerStore, segment_id: str) -> dict | None:
 
 
 def remove(store: LedgerStore, segment_id: str) -> None:
+    """Remove a segment added by `ledger segments add` (or the back office). No offer can be
+    limited to one: a program's offers name RFM segments or the program's own [[segments]]."""
     with store.transaction():
         gone = store.db.execute("DELETE FROM segment_defs WHERE segment_id=?", (segment_id,))
         if not gone.rowcount:

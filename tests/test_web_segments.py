@@ -171,9 +171,12 @@ def test_an_export_is_the_cli_export_and_is_audited(web, shop, capsys):  # noqa:
         assert answer.text == cli and "ada" in cli, (fmt, consent, cli)  # a member, not a header only
     assert "Ben" not in owner.post("/segments/everyone/export", data={
         "format": "mailchimp", "csrf_token": token}).text  # his email consent was withdrawn
-    entries = audit.entries(shop.db, target="segment:everyone")
-    assert [(e.action, e.actor, e.detail["format"]) for e in entries][-len(EXPORTS):] == [
-        ("segment.export", "olga", f) for f, _ in reversed(EXPORTS)]
+    exports = [e for e in audit.entries(shop.db, target="segment:everyone")
+               if e.action == "segment.export"]
+    assert [(e.via, e.actor, e.detail["format"]) for e in exports if e.via == "web"] == [
+        ("web", "olga", f) for f in ["mailchimp", *(f for f, _ in reversed(EXPORTS))]]
+    assert [e.detail["format"] for e in exports if e.via == "cli"] == [
+        f for f, _ in reversed(EXPORTS)]  # `ledger segments export` is in the log too
     logged = len(audit.entries(shop.db))
     for data, status in (({"format": "mailchimp", "consent": "sms"}, 400),
                          ({"format": "xlsx"}, 400), ({"format": "csv", "consent": "fax"}, 400)):
@@ -185,6 +188,34 @@ def test_an_export_is_the_cli_export_and_is_audited(web, shop, capsys):  # noqa:
     assert len(audit.entries(shop.db)) == logged
 
 
+def test_owner_removes_a_segment_added_here_or_by_the_cli(web, shop):  # noqa: F811
+    owner = web.client("owner")
+    token = web.csrf(owner, "/segments/everyone")
+    assert 'action="/segments/everyone/remove"' in owner.get("/segments/everyone").text
+    assert "/remove" not in owner.get("/segments/regulars").text  # the program file's
+    for name, status, said in (("regulars", 400, "defined in the program file"),
+                               ("champions", 400, "RFM segments the ledger computes"),
+                               ("nope", 404, "There is no segment")):
+        answer = owner.post(f"/segments/{name}/remove", data={"csrf_token": token})
+        assert answer.status_code == status and said in answer.text, (name, answer.text)
+    assert owner.post("/segments/everyone/remove", data={}).status_code == 403  # no CSRF token
+    assert set(segment_book.definitions(shop)) == {"regulars", "everyone"}
+    assert not [e for e in audit.entries(shop.db) if e.action == "segment.remove"]
+
+    removed = owner.post("/segments/everyone/remove", data={"csrf_token": token})
+    assert removed.status_code == 303 and removed.headers["location"] == "/segments"
+    assert "Segment everyone is removed." in owner.get("/segments").text
+    assert owner.get("/segments/everyone").status_code == 404
+    assert set(segment_book.definitions(shop)) == {"regulars"}
+    assert [(e.action, e.actor, e.via) for e in audit.entries(shop.db, target="segment:everyone")
+            if e.action == "segment.remove"] == [("segment.remove", "olga", "web")]
+
+    assert main(["segments", "add", "again", "--db", web.db, "--rule", BIG]) == 0
+    assert main(["segments", "remove", "again", "--db", web.db]) == 0
+    assert [(e.action, e.via) for e in audit.entries(shop.db, target="segment:again")] == [
+        ("segment.remove", "cli"), ("segment.add", "cli")]
+
+
 @pytest.mark.parametrize("role", ["staff", "technician"])
 def test_other_roles_are_refused(web, shop, role):  # noqa: F811
     client = web.client(role)
@@ -194,6 +225,7 @@ def test_other_roles_are_refused(web, shop, role):  # noqa: F811
         assert answer.status_code == 403 and "This page is for owner accounts" in answer.text
     for path, data in (("/segments", {"segment_id": "x", "rule": BIG, "action": "save"}),
                        ("/segments/everyone/export", {"format": "csv"}),
+                       ("/segments/everyone/remove", {}),
                        ("/automations/welcome/disable", {})):
         assert client.post(path, data={**data, "csrf_token": token}).status_code == 403, path
     assert "Segments" not in client.get("/").text

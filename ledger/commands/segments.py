@@ -130,9 +130,14 @@ def _export(args) -> int:
     if args.format in segment_export.TOOLS and args.consent not in (None, "email"):
         return _fail(f"--format {args.format} holds members with email consent only;"
                      f" --consent {args.consent} goes with csv or jsonl", 2)
+    from ledger import audit
+
     store = open_store(args)
     try:
-        rows = segment_export.audience(store, args.name, args.format, args.consent)
+        with store.transaction() as db:  # an export of members' data is in the audit log
+            rows = segment_export.audience(store, args.name, args.format, args.consent)
+            audit.record(db, audit.cli_actor(), "cli", "segment.export", f"segment:{args.name}",
+                         {"format": args.format, "consent": args.consent, "rows": len(rows)})
     except LedgerError as exc:
         return _fail(str(exc))
     segment_export.write(rows, args.format, sys.stdout)
@@ -148,9 +153,14 @@ def _add(args) -> int:
         body = book.body_from_text(args.name, args.rule, args.title)
     except ValueError as exc:
         return _fail(f"--rule {exc}", 2)
+    from ledger import audit
+
     store = open_store(args)
     try:
-        definition = book.add(store, body)
+        with store.transaction() as db:
+            definition = book.add(store, body)
+            audit.record(db, audit.cli_actor(), "cli", "segment.add",
+                         f"segment:{definition.segment_id}", {"rule": body})
     except ProgramError as exc:
         return _fail(f"--rule: {exc}", 2)
     except LedgerError as exc:
@@ -160,12 +170,15 @@ def _add(args) -> int:
 
 
 def _remove(args) -> int:
+    from ledger import audit
     from ledger import segment_book as book
     from ledger.store import LedgerError
 
     store = open_store(args)
     try:
-        book.remove(store, args.name)
+        with store.transaction() as db:
+            book.remove(store, args.name)
+            audit.record(db, audit.cli_actor(), "cli", "segment.remove", f"segment:{args.name}")
     except LedgerError as exc:
         return _fail(str(exc))
     print(f"segment {args.name} removed")

@@ -4,7 +4,8 @@ audience export; defining a rule segment with a preview of who is in it before i
 
 The same functions as `ledger segments` (ledger.segment_book, ledger.segment_export): a saved
 definition is what `ledger segments add` keeps, an export is the file `ledger segments export`
-writes. Saving and exporting are audited as the web user (``segment.add``, ``segment.export``).
+writes; removing one is `ledger segments remove` (a segment the program file defines is changed there). Saving, exporting and removing are audited as the web user (``segment.add``,
+``segment.export``, ``segment.remove``).
 """
 
 from __future__ import annotations
@@ -196,9 +197,29 @@ def _export(request: Request, name: str, fmt: str, consent: str | None) -> Respo
         "cache-control": "no-store"})
 
 
+@require("owner")
+def remove_segment(request: Request) -> Response:
+    name = request.path_params["segment"]
+    with request.app.state.pool.store() as store:
+        found = _known(store, name)
+        if found is None:
+            return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+        if found[1] != "cli":
+            why = ("one of the RFM segments the ledger computes" if found[1] == "rfm" else
+                   "defined in the program file: change the program to remove it")
+            return error(request, 400, "Not removed", f"Segment {name} is {why}.")
+        with store.transaction() as db:
+            book.remove(store, name)
+            audit.record(db, request.scope["user"].name, "web", "segment.remove",
+                         f"segment:{name}")
+    flash(request, f"Segment {name} is removed.")
+    return RedirectResponse(request.url_for("segments").path, 303)
+
+
 routes = [
     Route("/segments", segments_page, methods=["GET"], name="segments"),
     Route("/segments", define_segment, methods=["POST"], name="segment_define"),
     Route("/segments/{segment}", segment_page, methods=["GET"], name="segment"),
     Route("/segments/{segment}/export", export_segment, methods=["POST"], name="segment_export"),
+    Route("/segments/{segment}/remove", remove_segment, methods=["POST"], name="segment_remove"),
 ]
