@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         logging.getLogger("yoyo").setLevel(logging.WARNING)  # one line per migration step
-    return args.func(args) or 0
+    from ledger.store import LedgerError
+
+    try:
+        return args.func(args) or 0
+    except LedgerError as exc:  # what a command refuses (no such member, not enough points, ...)
+        print(f"ledger: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -45,19 +45,14 @@ def _operator(text: str) -> str:
 
 
 def _adjust(args) -> int:
-    from ledger.store import LedgerError
 
     store = open_store(args)
     member = store.find(args.who)
     if member is None:
         print(f"ledger: no member or card {args.who!r}", file=sys.stderr)
         return 1
-    try:
-        balance = store.adjust(member.member_id, args.points, args.reason, args.operator,
-                               actor=cli_actor())
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    balance = store.adjust(member.member_id, args.points, args.reason, args.operator,
+                           actor=cli_actor())
     print(f"{member.member_id}: {args.points:+d} pts ({args.reason}, by {args.operator});"
           f" balance {balance}")
     return 0

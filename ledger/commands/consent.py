@@ -3,8 +3,6 @@ member's consent for a channel, or its withdrawal, as a new row of their consent
 
 from __future__ import annotations
 
-import sys
-
 from ledger import profile_fields as pf
 from ledger.audit import cli_actor
 from ledger.commands import add_db_option, open_store
@@ -41,17 +39,12 @@ def register(subs) -> None:
 
 def _consent(args) -> int:
     from ledger.profiles import set_consent
-    from ledger.store import LedgerError
 
     store = open_store(args)
     if (who := member_id(store, args.member)) is None:
         return 1
-    try:
-        c = set_consent(store, who, args.channel, args.given, args.where, args.wording,
-                        actor=cli_actor())
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    c = set_consent(store, who, args.channel, args.given, args.where, args.wording,
+                    actor=cli_actor())
     print(
         f"{who}: consent {c.channel} {'given' if c.given else 'withdrawn'} ({c.source},"
         f" wording {c.wording})"

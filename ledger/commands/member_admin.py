@@ -81,16 +81,11 @@ def _who(store, text: str) -> str | None:
 
 def _change(args, action) -> int:
     from ledger.audit import cli_actor
-    from ledger.store import LedgerError
 
     store = open_store(args)
     if (who := _who(store, args.member)) is None:
         return 1
-    try:
-        action(store, who, args.reason, cli_actor(), "cli")
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    action(store, who, args.reason, cli_actor(), "cli")
     print(f"{who}: {args.action}ed ({args.reason})")
     return 0
 
@@ -110,16 +105,11 @@ def _unblock(args) -> int:
 def _merge(args) -> int:
     from ledger.audit import cli_actor
     from ledger.member_admin import merge
-    from ledger.store import LedgerError
 
     store = open_store(args)
     keep, duplicate = _who(store, args.keep), _who(store, args.duplicate)
     if keep is None or duplicate is None:
         return 1
-    try:
-        balance = merge(store, keep, duplicate, args.reason, cli_actor(), "cli")
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    balance = merge(store, keep, duplicate, args.reason, cli_actor(), "cli")
     print(f"{duplicate} merged into {keep}; balance {balance}")
     return 0

@@ -107,7 +107,6 @@ def _show(args) -> int:
 
 def _update(args) -> int:
     from ledger.profiles import update
-    from ledger.store import LedgerError
 
     store = open_store(args)
     if (who := member_id(store, args.member)) is None:
@@ -120,28 +119,19 @@ def _update(args) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator,
-               actor=cli_actor())
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    update(store, who, fields, args.label, args.unlabel, args.note or "", args.operator,
+           actor=cli_actor())
     print(f"{who}: updated {', '.join(fields) or 'labels/notes'}")
     return 0
 
 
 def _forget(args) -> int:
     from ledger.profiles import forget
-    from ledger.store import LedgerError
 
     store = open_store(args)
     if (who := member_id(store, args.member)) is None:
         return 1
-    try:
-        cards = forget(store, who, actor=cli_actor())
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    cards = forget(store, who, actor=cli_actor())
     print(f"{who}: personal data erased, {cards} card(s) unbound; points and baskets kept")
     return 0
 

@@ -66,19 +66,13 @@ def _list(args) -> int:
 
 
 def _add(args) -> int:
-    from ledger.store import LedgerError
-
     if len(args.name) > 64 or not args.name.isprintable():
         print("ledger: --name must be printable and at most 64 characters", file=sys.stderr)
         return 2
     keys = list(dict.fromkeys([*args.numbers, *args.uids, *args.card]))
-    try:
-        member_id = open_store(args).add_member(args.name, [], args.id, args.balance,
-                                                birth_month=args.birth_month, card_keys=keys,
-                                                home_store=args.store, actor=cli_actor())
-    except LedgerError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 1
+    member_id = open_store(args).add_member(args.name, [], args.id, args.balance,
+                                            birth_month=args.birth_month, card_keys=keys,
+                                            home_store=args.store, actor=cli_actor())
     for value in read_as_uid_but_number(args.card):
         print(f"ledger: --card {value} registered as a UID; if it is the number printed on the"
               f" card, run `ledger cards replace --uid {value} --new-card-number {value}`",
