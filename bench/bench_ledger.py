@@ -99,7 +99,7 @@ def messages_of(ops: list[dict], batch: int = BATCH) -> list[list[bytes]]:
 
 
 def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
-             backlog: bool = False, module: str = "ledger.cli") -> Run:
+             backlog: bool = False, module: str = "ledger.cli", batch: int = BATCH) -> Run:
     """Seconds to the last ack (live: from the first publish; backlog: from the resume); ops
     each worker applied; CPU seconds each part used in that time."""
     from simulation.local_broker import Mosquitto
@@ -111,7 +111,7 @@ def run_once(workdir: Path, db: str, workers: int, pg_pid: int | None = None,
     ledgers = [LedgerProcess(db, broker, workdir / f"w{w}.log", worker=f"w{w}", module=module)
                for w in range(workers)]
     ops = [op(i) for i in range(N)]
-    fleet = KioskFleet(broker, workdir, messages_of(ops), expected=N)
+    fleet = KioskFleet(broker, workdir, messages_of(ops, batch), expected=N)
     try:
         for led in ledgers:
             led.start()
