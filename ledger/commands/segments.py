@@ -134,8 +134,10 @@ def _export(args) -> int:
 
     store = open_store(args)
     try:
-        with store.transaction() as db:  # an export of members' data is in the audit log
-            rows = segment_export.audience(store, args.name, args.format, args.consent)
+        rows = segment_export.audience(store, args.name, args.format, args.consent)
+        # In the audit log; the audience is read outside the write transaction, which on SQLite
+        # would hold back every worker's sales for as long as a big segment takes to read.
+        with store.transaction() as db:
             audit.record(db, audit.cli_actor(), "cli", "segment.export", f"segment:{args.name}",
                          {"format": args.format, "consent": args.consent, "rows": len(rows)})
     except LedgerError as exc:

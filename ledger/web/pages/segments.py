@@ -184,8 +184,8 @@ def _export(request: Request, name: str, fmt: str, consent: str | None) -> Respo
     with request.app.state.pool.store() as store:
         if _known(store, name) is None:
             return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+        found = segment_export.audience(store, name, fmt, consent)  # outside the write lock
         with store.transaction() as db:
-            found = segment_export.audience(store, name, fmt, consent)
             audit.record(db, request.scope["user"].name, "web", "segment.export",
                          f"segment:{name}", {"format": fmt, "consent": consent,
                                              "rows": len(found)})
