@@ -248,6 +248,31 @@ def test_program_file_segments_are_checked_with_the_key_named(tmp_path):
         load_file(path)
 
 
+def test_an_export_holds_no_write_lock_while_it_reads_the_audience(tmp_path, monkeypatch, capsys):
+    """On SQLite a write transaction queues every worker's sales behind it: reading a big
+    segment's audience must not happen inside one (the audit row is written after)."""
+    from tests.test_write_lock import lock_taken
+
+    db = str(tmp_path / "ledger.db")
+    store = LedgerStore(db)
+    store.add_member("Ada", member_id="ada")
+    with store.transaction():
+        pass  # the writers' lock file exists from here on
+    store.close()
+    assert main(["segments", "add", "everyone", "--db", db,
+                 "--rule", '{"all": [{"balance": {"min": 0}}]}']) == 0
+    read = segment_export.audience
+    held: list[bool] = []
+
+    def watched(*args, **kwargs):
+        held.append(lock_taken(db))
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(segment_export, "audience", watched)
+    assert main(["segments", "export", "everyone", "--db", db, "--format", "csv"]) == 0
+    assert held == [False] and "ada" in capsys.readouterr().out
+
+
 def test_cli_adds_lists_and_exports_a_segment(ledger_db, capsys):
     store = LedgerStore(ledger_db)
     store.add_member("Ada", member_id="ada")
