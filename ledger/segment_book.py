@@ -142,20 +142,23 @@ def member_segments(
 
 
 def refresh(store: LedgerStore, now: dt.datetime | None = None) -> Changes:
-    """Score everyone, recompute every segment, record the sizes: one transaction."""
+    """Score everyone, recompute every segment (reads), then record the memberships, sizes and
+    who entered and left in one short transaction."""
     now = now or dt.datetime.now(dt.UTC)
     at = iso(now.timestamp())
     try:
         defs = definitions(store)
     except ProgramError as exc:
         raise LedgerError(f"a stored segment is no longer valid: {exc}") from None
+    # Scoring and the rule segments only read, and take seconds on a large ledger: they run
+    # before the write transaction, which on SQLite holds every worker's sales back while open.
+    scores = rfm.scores(store)
+    now_in: dict[str, set[str]] = {s: set() for s in (*RFM_SEGMENTS, *defs)}
+    for score in scores:
+        now_in[score.segment].add(score.member_id)
+    for segment_id, (definition, _) in defs.items():
+        now_in[segment_id] = set(rules.members(store, definition.rule, now))
     with store.transaction():
-        scores = rfm.scores(store)
-        now_in: dict[str, set[str]] = {s: set() for s in (*RFM_SEGMENTS, *defs)}
-        for score in scores:
-            now_in[score.segment].add(score.member_id)
-        for segment_id, (definition, _) in defs.items():
-            now_in[segment_id] = set(rules.members(store, definition.rule, now))
         before: dict[str, set[str]] = {}
         for segment_id, member_id in store.db.execute(
             "SELECT segment_id, member_id FROM segment_members"

@@ -273,6 +273,31 @@ def test_an_export_holds_no_write_lock_while_it_reads_the_audience(tmp_path, mon
     assert held == [False] and "ada" in capsys.readouterr().out
 
 
+def test_a_refresh_scores_and_evaluates_rules_with_no_write_lock_held(tmp_path, monkeypatch):
+    """The slow part of a refresh (seconds at 100,000 members) only reads: on SQLite it must
+    not sit inside the write transaction that every worker's sales queue behind."""
+    from tests.test_write_lock import lock_taken
+
+    db = str(tmp_path / "ledger.db")
+    store = LedgerStore(db)
+    store.add_member("Ada", member_id="ada")
+    paid(store, "ada", NOW - DAY)
+    segment_book.add(store, {"id": "buyers", "all": [{"purchases": {"min": 1}}]})
+    held: list[bool] = []
+    for module, name in ((rfm, "scores"), (rules, "members")):
+        real = getattr(module, name)
+
+        def watched(*args, _real=real, **kwargs):
+            held.append(lock_taken(db))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, watched)
+    changes = segment_book.refresh(store, NOW)
+    assert held == [False, False] and ("buyers", "ada") in changes.entered
+    assert segment_book.sizes(store, "buyers") == [(changes.at, 1)]
+    store.close()
+
+
 def test_cli_adds_lists_and_exports_a_segment(ledger_db, capsys):
     store = LedgerStore(ledger_db)
     store.add_member("Ada", member_id="ada")
