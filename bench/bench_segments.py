@@ -22,6 +22,7 @@ import io
 import random
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench import bench_ledger
@@ -95,12 +96,39 @@ def best(fn) -> tuple[float, object]:
     return min(times), out
 
 
+def write_held(store: LedgerStore, refresh) -> tuple[float, float]:
+    """(seconds of ``refresh()``, seconds its outermost write transaction was open): on SQLite
+    every worker's sales wait for that one."""
+    spans: list[float] = []
+    real = store.transaction
+
+    @contextmanager
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        with real(*args, **kwargs) as db:
+            yield db
+        spans.append(time.perf_counter() - t0)
+
+    store.transaction = timed  # this store only, for this call
+    try:
+        t0 = time.perf_counter()
+        refresh()
+        total = time.perf_counter() - t0
+    finally:
+        del store.transaction
+    return total, max(spans)
+
+
 def timings(store: LedgerStore, first: int) -> tuple[list[tuple[str, str]], tuple]:
     """The four timings' rows, and what they found (compared between the two ledgers); the
     refreshes are at NOW plus ``first`` and ``first + 1`` seconds (a refresh has its time)."""
     secs, changes = best(lambda n: segment_book.refresh(store, NOW + dt.timedelta(seconds=first + n)))
     sizes = ", ".join(f"{s} {n:,}" for s, n in sorted(changes.sizes.items()))
     rows = [("RFM scores + every segment refreshed", f"{secs:.2f} ({sizes})")]
+    total, held = write_held(store, lambda: segment_book.refresh(
+        store, NOW + dt.timedelta(seconds=first + 2)))
+    rows.append(("of a refresh, the write transaction (on SQLite the sales wait for it)",
+                 f"{held:.2f} of {total:.2f}"))
     secs, found = best(lambda n: segment_book.members(store, RULE["id"], NOW))
     rows.append((f"rule segment members ({RULE['id']}: {len(found):,})", f"{secs:.2f}"))
     exported = []
