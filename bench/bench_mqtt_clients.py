@@ -132,7 +132,8 @@ def run(n: int = N, rounds: int = ROUNDS, ledger: bool = True) -> str:
            " Mosquitto (the Ledger section's harness, `BENCH_LEDGER_BATCH=1`), `ledger serve`"
            " as shipped and with its link swapped for a gmqtt one (bench/gmqtt_variant.py: the"
            " calls ledger.service makes, no TLS or reconnect, for this measurement only);"
-           " exactly-once and every ack checked after each run. Alternated rounds:", "",
+           f" exactly-once and every ack checked after each run. {max(1, rounds - 1)} alternated"
+           " rounds each:", "",
            *whole, ""] if whole else []),
     ])
 
