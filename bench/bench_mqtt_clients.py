@@ -122,7 +122,7 @@ def run(n: int = N, rounds: int = ROUNDS, ledger: bool = True) -> str:
         " responder's CPU read from /proc the same way for each client. gmqtt raises when a"
         " publish finds no packet id free (the broker's receive maximum, 20 in flight by"
         " default) where paho queues it: its responder keeps such replies and sends each when a"
-        " PUBACK frees an id (bench/mqtt_responder.py). No JSON parsing or"
+        " PUBACK frees an id (QueuingClient in bench/gmqtt_variant.py). No JSON parsing or"
         f" validation, no database: only the client's own work. Median of {rounds} alternated"
         " rounds.",
         "",

@@ -22,7 +22,7 @@ from mqtt.client import Incoming
 log = logging.getLogger(__name__)
 
 
-class _Client(Client):
+class QueuingClient(Client):
     """gmqtt raises when a QoS 1 publish finds no packet id free (past the broker's receive
     maximum) where paho queues: such publishes wait here until a PUBACK frees an id."""
 
@@ -64,7 +64,7 @@ class GmqttLink:
         self.subscriptions: list[tuple[str, int]] = []
         self.connected, self.subscribed = threading.Event(), threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: _Client | None = None
+        self._client: QueuingClient | None = None
         self._pass_due = False
         self._stopped = threading.Event()
 
@@ -102,7 +102,7 @@ class GmqttLink:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
-        client = self._client = _Client(self.client_id)
+        client = self._client = QueuingClient(self.client_id)
         client.on_message = self._message
         await client.connect(self.host, self.port)
         for topic, qos in self.subscriptions:

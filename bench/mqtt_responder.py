@@ -57,33 +57,13 @@ def with_paho(port: int) -> None:
 
 
 def with_gmqtt(port: int) -> None:
-    from collections import deque
-
-    from gmqtt import Client
-
-    class Responder(Client):
-        """gmqtt raises past the broker's receive maximum where paho queues: a reply that finds
-        no packet id free waits here, and goes out when a PUBACK frees one."""
-
-        waiting: deque = deque()
-
-        def reply(self) -> None:
-            try:
-                self.publish(REPLIES, REPLY, qos=1)
-            except OverflowError:
-                self.waiting.append(REPLY)
-
-        def _remove_message_from_queue(self, mid):  # the PUBACK handler's call, id now free
-            super()._remove_message_from_queue(mid)
-            if self.waiting:
-                self.waiting.popleft()
-                self.publish(REPLIES, REPLY, qos=1)
+    from bench.gmqtt_variant import QueuingClient
 
     async def main() -> None:
-        client = Responder("responder-gmqtt")
+        client = QueuingClient("responder-gmqtt")
 
         def on_message(c, topic, payload, qos, props):
-            c.reply()
+            c.send(REPLIES, REPLY, 1)
             return 0  # PUBACK, reason "success"
 
         def on_subscribe(c, mid, qos, props):

@@ -4,7 +4,8 @@ audience export; defining a rule segment with a preview of who is in it before i
 
 The same functions as `ledger segments` (ledger.segment_book, ledger.segment_export): a saved
 definition is what `ledger segments add` keeps, an export is the file `ledger segments export`
-writes; removing one is `ledger segments remove` (a segment the program file defines is changed there). Saving, exporting and removing are audited as the web user (``segment.add``,
+writes; removing one is `ledger segments remove` (a segment the program file defines is
+changed there). Saving, exporting and removing are audited as the web user (``segment.add``,
 ``segment.export``, ``segment.remove``).
 """
 
@@ -140,13 +141,17 @@ def _known(store: LedgerStore, name: str) -> tuple[SegmentDef | None, str] | Non
     return definition, source
 
 
+def _no_such(request: Request, name: str) -> Response:
+    return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+
+
 @require("owner")
 def segment_page(request: Request) -> Response:
     name = request.path_params["segment"]
     with request.app.state.pool.store() as store:
         found = _known(store, name)
         if found is None:
-            return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+            return _no_such(request, name)
         ids, written = book.members(store, name), book.written(store, name)
         context = {"segment_id": name, "definition": found[0], "source": SOURCES[found[1]],
                    "editable": found[1] == "cli",
@@ -183,7 +188,7 @@ def _export(request: Request, name: str, fmt: str, consent: str | None) -> Respo
         return error(request, 400, "Export refused", f"Nothing was exported: {problem}.")
     with request.app.state.pool.store() as store:
         if _known(store, name) is None:
-            return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+            return _no_such(request, name)
         found = segment_export.audience(store, name, fmt, consent)  # outside the write lock
         with store.transaction() as db:
             audit.record(db, request.scope["user"].name, "web", "segment.export",
@@ -203,7 +208,7 @@ def remove_segment(request: Request) -> Response:
     with request.app.state.pool.store() as store:
         found = _known(store, name)
         if found is None:
-            return error(request, 404, "No such segment", f"There is no segment {name[:40]!r}.")
+            return _no_such(request, name)
         if found[1] != "cli":
             why = ("one of the RFM segments the ledger computes" if found[1] == "rfm" else
                    "defined in the program file: change the program to remove it")
